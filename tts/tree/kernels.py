@@ -1,0 +1,345 @@
+"""Numba kernels over ``TreeArrays``: one verb each, mutating the tree in place.
+
+Numba does not bounds-check array indexing, so every kernel validates the node ids it is given
+and raises ``IndexError`` rather than reading or writing outside the arrays. Each kernel has a
+plain-Python twin in ``reference.py``; ``tests/tree`` checks that they agree on random trees.
+
+Value conventions: a node's Q is ``value_sum / (visits + virtual_loss)`` (mean backup; a simulation
+in flight counts as a visit of value 0, which steers concurrent selections apart) or ``value_max``
+(max backup). Unvisited children get ``fpu`` (first-play urgency) as their Q.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from tts.tree.arrays import EXPANDED, NO_NODE, NO_PARENT, PRUNED, TERMINAL, TreeArrays
+
+
+@numba.njit(cache=True)
+def check_node(tree: TreeArrays, node: int) -> None:
+    if node < 0 or node >= tree.size[0]:
+        raise IndexError("node id out of range (valid ids are 0..size-1)")
+
+
+@numba.njit(cache=True)
+def add_children(tree, parents, priors, tokens, terminal):
+    """Append one child per entry of ``parents`` (int array); returns the new ids (int32).
+
+    Children of one parent keep the order they are given in. The caller ensures capacity
+    (``grow``); running out raises instead of writing past the arrays.
+    """
+    n = parents.shape[0]
+    if priors.shape[0] != n or tokens.shape[0] != n or terminal.shape[0] != n:
+        raise ValueError("parents, priors, tokens and terminal must have the same length")
+    start = tree.size[0]
+    if start + n > tree.parent.shape[0]:
+        raise IndexError("tree capacity exceeded: grow the tree before adding children")
+    for i in range(n):
+        p = parents[i]
+        check_node(tree, p)
+        if tree.flags[p] & PRUNED:
+            raise ValueError("cannot add a child to a pruned node")
+    ids = np.empty(n, dtype=np.int32)
+    for i in range(n):
+        p = parents[i]
+        c = start + i
+        tree.parent[c] = p
+        tree.first_child[c] = NO_NODE
+        tree.last_child[c] = NO_NODE
+        tree.next_sibling[c] = NO_NODE
+        tree.num_children[c] = 0
+        tree.depth[c] = tree.depth[p] + 1
+        tree.visits[c] = 0
+        tree.virtual_loss[c] = 0
+        tree.value_sum[c] = 0.0
+        tree.value_max[c] = -np.inf
+        tree.prior[c] = priors[i]
+        tree.reward[c] = np.nan
+        tree.tokens[c] = tokens[i]
+        tree.flags[c] = TERMINAL if terminal[i] else np.uint8(0)
+        if tree.last_child[p] == NO_NODE:
+            tree.first_child[p] = c
+        else:
+            tree.next_sibling[tree.last_child[p]] = c
+        tree.last_child[p] = c
+        tree.num_children[p] += 1
+        tree.flags[p] |= EXPANDED
+        ids[i] = c
+    tree.size[0] = start + n
+    return ids
+
+
+@numba.njit(cache=True, inline="always")
+def _q(tree, node, fpu, use_max):
+    n = tree.visits[node] + tree.virtual_loss[node]
+    if tree.visits[node] == 0:
+        return fpu
+    if use_max:
+        return tree.value_max[node]
+    return tree.value_sum[node] / n
+
+
+@numba.njit(cache=True)
+def select_puct(tree, root, c_puct, fpu, use_max):
+    """Descend from ``root`` by PUCT, ``Q + c_puct * P * sqrt(N_parent) / (1 + N_child)``.
+
+    Stops at a node with no live children or a terminal node and returns it. Ties go to the
+    earlier child. ``N`` counts virtual loss, so concurrent selections spread out.
+    """
+    check_node(tree, root)
+    node = root
+    while True:
+        if tree.flags[node] & TERMINAL:
+            return node
+        n_parent = tree.visits[node] + tree.virtual_loss[node]
+        sqrt_n = math.sqrt(max(n_parent, 1))
+        best = NO_NODE
+        best_score = -np.inf
+        child = tree.first_child[node]
+        while child != NO_NODE:
+            if not tree.flags[child] & PRUNED:
+                n_child = tree.visits[child] + tree.virtual_loss[child]
+                score = _q(tree, child, fpu, use_max) + c_puct * tree.prior[child] * sqrt_n / (1.0 + n_child)
+                if best == NO_NODE or score > best_score:
+                    best = child
+                    best_score = score
+            child = tree.next_sibling[child]
+        if best == NO_NODE:
+            return node
+        node = best
+
+
+@numba.njit(cache=True)
+def select_uct(tree, root, c_uct, use_max):
+    """Descend from ``root`` by UCT, ``Q + c_uct * sqrt(ln N_parent / N_child)``.
+
+    An unvisited child (no visits, none in flight) is taken first, in child order.
+    """
+    check_node(tree, root)
+    node = root
+    while True:
+        if tree.flags[node] & TERMINAL:
+            return node
+        n_parent = tree.visits[node] + tree.virtual_loss[node]
+        log_n = math.log(max(n_parent, 1))
+        best = NO_NODE
+        best_score = -np.inf
+        child = tree.first_child[node]
+        while child != NO_NODE:
+            if not tree.flags[child] & PRUNED:
+                n_child = tree.visits[child] + tree.virtual_loss[child]
+                if n_child == 0:
+                    best = child
+                    break
+                score = _q(tree, child, 0.0, use_max) + c_uct * math.sqrt(log_n / n_child)
+                if best == NO_NODE or score > best_score:
+                    best = child
+                    best_score = score
+            child = tree.next_sibling[child]
+        if best == NO_NODE:
+            return node
+        node = best
+
+
+@numba.njit(cache=True)
+def add_virtual_loss(tree, leaf, amount):
+    """Mark ``amount`` simulations in flight on the path root..leaf."""
+    check_node(tree, leaf)
+    node = leaf
+    while node != NO_PARENT:
+        tree.virtual_loss[node] += amount
+        node = tree.parent[node]
+
+
+@numba.njit(cache=True)
+def backup(tree, leaf, value, virtual_loss):
+    """Add ``value`` to every node on the path leaf..root (mean and max statistics both), and
+    take back ``virtual_loss`` that selection put on the path."""
+    check_node(tree, leaf)
+    node = leaf
+    while node != NO_PARENT:
+        tree.visits[node] += 1
+        tree.value_sum[node] += value
+        if value > tree.value_max[node]:
+            tree.value_max[node] = value
+        tree.virtual_loss[node] -= virtual_loss
+        node = tree.parent[node]
+
+
+@numba.njit(cache=True)
+def select_puct_batch(tree, root, num, c_puct, fpu, use_max, virtual_loss):
+    """``num`` PUCT selections, each adding ``virtual_loss`` to its path before the next, so
+    one round gathers many distinct leaves for a single batched model call."""
+    leaves = np.empty(num, dtype=np.int32)
+    for i in range(num):
+        leaf = select_puct(tree, root, c_puct, fpu, use_max)
+        add_virtual_loss(tree, leaf, virtual_loss)
+        leaves[i] = leaf
+    return leaves
+
+
+@numba.njit(cache=True)
+def backup_batch(tree, leaves, values, virtual_loss):
+    if leaves.shape[0] != values.shape[0]:
+        raise ValueError("leaves and values must have the same length")
+    for i in range(leaves.shape[0]):
+        check_node(tree, leaves[i])
+    for i in range(leaves.shape[0]):
+        backup(tree, leaves[i], values[i], virtual_loss)
+
+
+@numba.njit(cache=True, inline="always")
+def _worse(key_a, id_a, key_b, id_b):
+    """Ordering of the top-k: higher key first, then lower id."""
+    return key_a < key_b or (key_a == key_b and id_a > id_b)
+
+
+@numba.njit(cache=True)
+def _sift_down(keys, ids, pos, n):
+    while True:
+        left = 2 * pos + 1
+        if left >= n:
+            return
+        worst = left
+        right = left + 1
+        if right < n and _worse(keys[right], ids[right], keys[left], ids[left]):
+            worst = right
+        if _worse(keys[worst], ids[worst], keys[pos], ids[pos]):
+            keys[pos], keys[worst] = keys[worst], keys[pos]
+            ids[pos], ids[worst] = ids[worst], ids[pos]
+            pos = worst
+        else:
+            return
+
+
+@numba.njit(cache=True)
+def top_k_frontier(tree, score, k, include_terminal):
+    """The ``k`` frontier nodes with the highest ``score`` (an array indexed by node id), best
+    first, ties to the lower id. The frontier is every live node without children; terminal
+    nodes only if ``include_terminal``. NaN scores (unscored) rank below every number."""
+    if score.shape[0] < tree.size[0]:
+        raise IndexError("score array is shorter than the number of nodes")
+    if k <= 0:
+        return np.empty(0, dtype=np.int32)
+    # A bounded min-heap whose top is the worst kept node: O(n log k).
+    keys = np.empty(k, dtype=np.float64)
+    ids = np.empty(k, dtype=np.int32)
+    n = 0
+    for node in range(tree.size[0]):
+        if tree.num_children[node] != 0 or tree.flags[node] & PRUNED:
+            continue
+        if not include_terminal and tree.flags[node] & TERMINAL:
+            continue
+        key = score[node]
+        if math.isnan(key):
+            key = -np.inf
+        if n < k:
+            keys[n] = key
+            ids[n] = node
+            n += 1
+            pos = n - 1
+            while pos > 0:  # sift up
+                up = (pos - 1) // 2
+                if _worse(keys[pos], ids[pos], keys[up], ids[up]):
+                    keys[pos], keys[up] = keys[up], keys[pos]
+                    ids[pos], ids[up] = ids[up], ids[pos]
+                    pos = up
+                else:
+                    break
+        elif _worse(keys[0], ids[0], key, node):
+            keys[0] = key
+            ids[0] = node
+            _sift_down(keys, ids, 0, n)
+    # Pop worst-first into the tail: the result is best-first.
+    out = np.empty(n, dtype=np.int32)
+    for i in range(n - 1, -1, -1):
+        out[i] = ids[0]
+        last = i
+        keys[0] = keys[last]
+        ids[0] = ids[last]
+        _sift_down(keys, ids, 0, last)
+    return out
+
+
+@numba.njit(cache=True)
+def path_to_root(tree, node):
+    """Node ids from the root down to ``node`` (inclusive)."""
+    check_node(tree, node)
+    path = np.empty(tree.depth[node] + 1, dtype=np.int32)
+    i = path.shape[0] - 1
+    while node != NO_PARENT:
+        path[i] = node
+        node = tree.parent[node]
+        i -= 1
+    return path
+
+
+@numba.njit(cache=True)
+def children(tree, node):
+    """Child ids of ``node`` in insertion order (pruned ones included; see ``flags``)."""
+    check_node(tree, node)
+    out = np.empty(tree.num_children[node], dtype=np.int32)
+    child = tree.first_child[node]
+    i = 0
+    while child != NO_NODE:
+        out[i] = child
+        i += 1
+        child = tree.next_sibling[child]
+    return out
+
+
+@numba.njit(cache=True)
+def prune_subtree(tree, node):
+    """Mark ``node`` and all its descendants PRUNED; returns how many were newly pruned."""
+    check_node(tree, node)
+    stack = np.empty(tree.size[0], dtype=np.int32)
+    stack[0] = node
+    top = 1
+    pruned = 0
+    while top > 0:
+        top -= 1
+        cur = stack[top]
+        if not tree.flags[cur] & PRUNED:
+            pruned += 1
+            tree.flags[cur] |= PRUNED
+        child = tree.first_child[cur]
+        while child != NO_NODE:
+            stack[top] = child
+            top += 1
+            child = tree.next_sibling[child]
+    return pruned
+
+
+@numba.njit(cache=True)
+def subtree_size(tree, node, include_pruned):
+    """Number of nodes in the subtree rooted at ``node`` (itself included)."""
+    check_node(tree, node)
+    stack = np.empty(tree.size[0], dtype=np.int32)
+    stack[0] = node
+    top = 1
+    count = 0
+    while top > 0:
+        top -= 1
+        cur = stack[top]
+        if include_pruned or not tree.flags[cur] & PRUNED:
+            count += 1
+        child = tree.first_child[cur]
+        while child != NO_NODE:
+            stack[top] = child
+            top += 1
+            child = tree.next_sibling[child]
+    return count
+
+
+@numba.njit(cache=True)
+def max_depth(tree, include_pruned):
+    """Depth of the deepest node in use (0 for a lone root)."""
+    best = 0
+    for node in range(tree.size[0]):
+        if (include_pruned or not tree.flags[node] & PRUNED) and tree.depth[node] > best:
+            best = tree.depth[node]
+    return best
