@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tts.tree import PRUNED, TERMINAL, grow, kernels, new_tree, reference
@@ -47,10 +47,6 @@ def random_trees(draw, max_nodes: int = 60):
     if size > 1 and draw(st.booleans()):
         kernels.prune_subtree(tree, draw(st.integers(1, size - 1)))
     return tree
-
-
-settings.register_profile("tree", max_examples=150, deadline=None)
-settings.load_profile("tree")
 
 
 @given(random_trees(), st.floats(0.1, 4.0), st.floats(0.0, 1.0), st.booleans())

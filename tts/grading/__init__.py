@@ -1,0 +1,16 @@
+"""Answer extraction and equivalence, and step splitting."""
+
+from tts.grading.boxed import last_boxed
+from tts.grading.equivalence import answers_equal, grade_solution
+from tts.grading.steps import DEFAULT_DELIMITER, join_steps, split_by_delimiter, split_by_step_markers, split_steps
+
+__all__ = [
+    "DEFAULT_DELIMITER",
+    "answers_equal",
+    "grade_solution",
+    "join_steps",
+    "last_boxed",
+    "split_by_delimiter",
+    "split_by_step_markers",
+    "split_steps",
+]
