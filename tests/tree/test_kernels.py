@@ -144,6 +144,7 @@ def test_out_of_range_ids_raise(bad):
         lambda: kernels.subtree_size(tree, bad, True),
         lambda: kernels.children(tree, bad),
         lambda: kernels.add_virtual_loss(tree, bad, 1),
+        lambda: kernels.expand(tree, bad, np.ones(1), np.ones(1, np.int32), np.zeros(1, bool)),
         lambda: kernels.add_children(tree, np.array([0, bad], np.int32), np.ones(2), np.ones(2, np.int32), np.zeros(2, bool)),
         lambda: kernels.backup_batch(tree, np.array([1, bad], np.int32), np.ones(2), 0),
     ):
@@ -164,3 +165,18 @@ def test_short_score_array_raises():
     kernels.add_children(tree, np.zeros(3, np.int32), np.ones(3), np.ones(3, np.int32), np.zeros(3, bool))
     with pytest.raises(IndexError):
         kernels.top_k_frontier(tree, np.zeros(2), 2, False)
+
+
+@given(random_trees(), st.data())
+def test_expand_agrees_with_add_children(tree, data):
+    size = int(tree.size[0])
+    live = [i for i in range(size) if not tree.flags[i] & PRUNED]
+    node = data.draw(st.sampled_from(live))
+    k = data.draw(st.integers(1, 5))
+    priors, tokens, terminal = np.linspace(0.1, 0.9, k), np.arange(k, dtype=np.int32), np.zeros(k, bool)
+    fast, slow, batch = (grow(_copy(tree), size + k) for _ in range(3))
+    first = kernels.expand(fast, node, priors, tokens, terminal)
+    assert first == reference.expand(slow, node, priors, tokens, terminal) == size
+    kernels.add_children(batch, np.full(k, node, np.int32), priors, tokens, terminal)
+    _assert_same(fast, slow)
+    _assert_same(fast, batch)

@@ -4,6 +4,10 @@ Numba does not bounds-check array indexing, so every kernel validates the node i
 and raises ``IndexError`` rather than reading or writing outside the arrays. Each kernel has a
 plain-Python twin in ``reference.py``; ``tests/tree`` checks that they agree on random trees.
 
+``tree`` is a ``TreeArrays`` or the plain tuple of its four arrays (``tuple(arrays)``), which
+Numba unboxes ~2.5x faster (a NamedTuple's type is looked up in Python, a tuple's in C); the
+``SearchTree`` wrapper passes the plain tuple.
+
 Value conventions: a node's Q is ``value_sum / (visits + virtual_loss)`` (mean backup; a simulation
 in flight counts as a visit of value 0, which steers concurrent selections apart) or ``value_max``
 (max backup). Unvisited children get ``fpu`` (first-play urgency) as their Q.
@@ -16,13 +20,67 @@ import math
 import numba
 import numpy as np
 
-from tts.tree.arrays import EXPANDED, NO_NODE, NO_PARENT, PRUNED, TERMINAL, TreeArrays
+from tts.tree.arrays import (
+    DEPTH,
+    EXPANDED,
+    FIRST_CHILD,
+    LAST_CHILD,
+    NEXT_SIBLING,
+    NO_NODE,
+    NO_PARENT,
+    NUM_CHILDREN,
+    PARENT,
+    PRIOR,
+    PRUNED,
+    REWARD,
+    TERMINAL,
+    TOKENS,
+    VALUE_MAX,
+    VALUE_SUM,
+    VIRTUAL_LOSS,
+    VISITS,
+    TreeArrays,
+)
 
 
 @numba.njit(cache=True)
 def check_node(tree: TreeArrays, node: int) -> None:
-    if node < 0 or node >= tree.size[0]:
+    ints, floats, flags, size = tree
+    if node < 0 or node >= size[0]:
         raise IndexError("node id out of range (valid ids are 0..size-1)")
+
+
+@numba.njit(cache=True, inline="always")
+def _append_child(ints, floats, flags, p, c, prior, tokens, terminal):
+    """Initialise slot ``c`` as the last child of ``p`` (bounds already checked)."""
+    ints[PARENT, c] = p
+    ints[FIRST_CHILD, c] = NO_NODE
+    ints[LAST_CHILD, c] = NO_NODE
+    ints[NEXT_SIBLING, c] = NO_NODE
+    ints[NUM_CHILDREN, c] = 0
+    ints[DEPTH, c] = ints[DEPTH, p] + 1
+    ints[VISITS, c] = 0
+    ints[VIRTUAL_LOSS, c] = 0
+    ints[TOKENS, c] = tokens
+    floats[VALUE_SUM, c] = 0.0
+    floats[VALUE_MAX, c] = -np.inf
+    floats[PRIOR, c] = prior
+    floats[REWARD, c] = np.nan
+    flags[c] = TERMINAL if terminal else np.uint8(0)
+    if ints[LAST_CHILD, p] == NO_NODE:
+        ints[FIRST_CHILD, p] = c
+    else:
+        ints[NEXT_SIBLING, ints[LAST_CHILD, p]] = c
+    ints[LAST_CHILD, p] = c
+    ints[NUM_CHILDREN, p] += 1
+    flags[p] |= EXPANDED
+
+
+@numba.njit(cache=True)
+def _check_room(tree, n):
+    ints, floats, flags, size = tree
+    if size[0] + n > flags.shape[0]:
+        raise IndexError("tree capacity exceeded: grow the tree before adding children")
 
 
 @numba.njit(cache=True)
@@ -32,55 +90,53 @@ def add_children(tree, parents, priors, tokens, terminal):
     Children of one parent keep the order they are given in. The caller ensures capacity
     (``grow``); running out raises instead of writing past the arrays.
     """
+    ints, floats, flags, size = tree
     n = parents.shape[0]
     if priors.shape[0] != n or tokens.shape[0] != n or terminal.shape[0] != n:
         raise ValueError("parents, priors, tokens and terminal must have the same length")
-    start = tree.size[0]
-    if start + n > tree.parent.shape[0]:
-        raise IndexError("tree capacity exceeded: grow the tree before adding children")
+    _check_room(tree, n)
     for i in range(n):
-        p = parents[i]
-        check_node(tree, p)
-        if tree.flags[p] & PRUNED:
+        check_node(tree, parents[i])
+        if flags[parents[i]] & PRUNED:
             raise ValueError("cannot add a child to a pruned node")
+    start = size[0]
     ids = np.empty(n, dtype=np.int32)
     for i in range(n):
-        p = parents[i]
-        c = start + i
-        tree.parent[c] = p
-        tree.first_child[c] = NO_NODE
-        tree.last_child[c] = NO_NODE
-        tree.next_sibling[c] = NO_NODE
-        tree.num_children[c] = 0
-        tree.depth[c] = tree.depth[p] + 1
-        tree.visits[c] = 0
-        tree.virtual_loss[c] = 0
-        tree.value_sum[c] = 0.0
-        tree.value_max[c] = -np.inf
-        tree.prior[c] = priors[i]
-        tree.reward[c] = np.nan
-        tree.tokens[c] = tokens[i]
-        tree.flags[c] = TERMINAL if terminal[i] else np.uint8(0)
-        if tree.last_child[p] == NO_NODE:
-            tree.first_child[p] = c
-        else:
-            tree.next_sibling[tree.last_child[p]] = c
-        tree.last_child[p] = c
-        tree.num_children[p] += 1
-        tree.flags[p] |= EXPANDED
-        ids[i] = c
-    tree.size[0] = start + n
+        _append_child(ints, floats, flags, parents[i], start + i, priors[i], tokens[i], terminal[i])
+        ids[i] = start + i
+    size[0] = start + n
     return ids
+
+
+@numba.njit(cache=True)
+def expand(tree, node, priors, tokens, terminal):
+    """Give ``node`` one child per prior; returns the first new id (the others follow it:
+    ids ``first .. first + len(priors) - 1``). The one-node form of ``add_children``, without
+    an id array to allocate, for the MCTS inner loop."""
+    ints, floats, flags, size = tree
+    n = priors.shape[0]
+    if tokens.shape[0] != n or terminal.shape[0] != n:
+        raise ValueError("priors, tokens and terminal must have the same length")
+    check_node(tree, node)
+    _check_room(tree, n)
+    if flags[node] & PRUNED:
+        raise ValueError("cannot add a child to a pruned node")
+    start = size[0]
+    for i in range(n):
+        _append_child(ints, floats, flags, node, start + i, priors[i], tokens[i], terminal[i])
+    size[0] = start + n
+    return start
 
 
 @numba.njit(cache=True, inline="always")
 def _q(tree, node, fpu, use_max):
-    n = tree.visits[node] + tree.virtual_loss[node]
-    if tree.visits[node] == 0:
+    ints, floats, flags, size = tree
+    n = ints[VISITS, node] + ints[VIRTUAL_LOSS, node]
+    if ints[VISITS, node] == 0:
         return fpu
     if use_max:
-        return tree.value_max[node]
-    return tree.value_sum[node] / n
+        return floats[VALUE_MAX, node]
+    return floats[VALUE_SUM, node] / n
 
 
 @numba.njit(cache=True)
@@ -90,24 +146,25 @@ def select_puct(tree, root, c_puct, fpu, use_max):
     Stops at a node with no live children or a terminal node and returns it. Ties go to the
     earlier child. ``N`` counts virtual loss, so concurrent selections spread out.
     """
+    ints, floats, flags, size = tree
     check_node(tree, root)
     node = root
     while True:
-        if tree.flags[node] & TERMINAL:
+        if flags[node] & TERMINAL:
             return node
-        n_parent = tree.visits[node] + tree.virtual_loss[node]
+        n_parent = ints[VISITS, node] + ints[VIRTUAL_LOSS, node]
         sqrt_n = math.sqrt(max(n_parent, 1))
         best = NO_NODE
         best_score = -np.inf
-        child = tree.first_child[node]
+        child = ints[FIRST_CHILD, node]
         while child != NO_NODE:
-            if not tree.flags[child] & PRUNED:
-                n_child = tree.visits[child] + tree.virtual_loss[child]
-                score = _q(tree, child, fpu, use_max) + c_puct * tree.prior[child] * sqrt_n / (1.0 + n_child)
+            if not flags[child] & PRUNED:
+                n_child = ints[VISITS, child] + ints[VIRTUAL_LOSS, child]
+                score = _q(tree, child, fpu, use_max) + c_puct * floats[PRIOR, child] * sqrt_n / (1.0 + n_child)
                 if best == NO_NODE or score > best_score:
                     best = child
                     best_score = score
-            child = tree.next_sibling[child]
+            child = ints[NEXT_SIBLING, child]
         if best == NO_NODE:
             return node
         node = best
@@ -119,19 +176,20 @@ def select_uct(tree, root, c_uct, use_max):
 
     An unvisited child (no visits, none in flight) is taken first, in child order.
     """
+    ints, floats, flags, size = tree
     check_node(tree, root)
     node = root
     while True:
-        if tree.flags[node] & TERMINAL:
+        if flags[node] & TERMINAL:
             return node
-        n_parent = tree.visits[node] + tree.virtual_loss[node]
+        n_parent = ints[VISITS, node] + ints[VIRTUAL_LOSS, node]
         log_n = math.log(max(n_parent, 1))
         best = NO_NODE
         best_score = -np.inf
-        child = tree.first_child[node]
+        child = ints[FIRST_CHILD, node]
         while child != NO_NODE:
-            if not tree.flags[child] & PRUNED:
-                n_child = tree.visits[child] + tree.virtual_loss[child]
+            if not flags[child] & PRUNED:
+                n_child = ints[VISITS, child] + ints[VIRTUAL_LOSS, child]
                 if n_child == 0:
                     best = child
                     break
@@ -139,7 +197,7 @@ def select_uct(tree, root, c_uct, use_max):
                 if best == NO_NODE or score > best_score:
                     best = child
                     best_score = score
-            child = tree.next_sibling[child]
+            child = ints[NEXT_SIBLING, child]
         if best == NO_NODE:
             return node
         node = best
@@ -148,32 +206,35 @@ def select_uct(tree, root, c_uct, use_max):
 @numba.njit(cache=True)
 def add_virtual_loss(tree, leaf, amount):
     """Mark ``amount`` simulations in flight on the path root..leaf."""
+    ints, floats, flags, size = tree
     check_node(tree, leaf)
     node = leaf
     while node != NO_PARENT:
-        tree.virtual_loss[node] += amount
-        node = tree.parent[node]
+        ints[VIRTUAL_LOSS, node] += amount
+        node = ints[PARENT, node]
 
 
 @numba.njit(cache=True)
 def backup(tree, leaf, value, virtual_loss):
     """Add ``value`` to every node on the path leaf..root (mean and max statistics both), and
     take back ``virtual_loss`` that selection put on the path."""
+    ints, floats, flags, size = tree
     check_node(tree, leaf)
     node = leaf
     while node != NO_PARENT:
-        tree.visits[node] += 1
-        tree.value_sum[node] += value
-        if value > tree.value_max[node]:
-            tree.value_max[node] = value
-        tree.virtual_loss[node] -= virtual_loss
-        node = tree.parent[node]
+        ints[VISITS, node] += 1
+        floats[VALUE_SUM, node] += value
+        if value > floats[VALUE_MAX, node]:
+            floats[VALUE_MAX, node] = value
+        ints[VIRTUAL_LOSS, node] -= virtual_loss
+        node = ints[PARENT, node]
 
 
 @numba.njit(cache=True)
 def select_puct_batch(tree, root, num, c_puct, fpu, use_max, virtual_loss):
     """``num`` PUCT selections, each adding ``virtual_loss`` to its path before the next, so
     one round gathers many distinct leaves for a single batched model call."""
+    ints, floats, flags, size = tree
     leaves = np.empty(num, dtype=np.int32)
     for i in range(num):
         leaf = select_puct(tree, root, c_puct, fpu, use_max)
@@ -184,6 +245,7 @@ def select_puct_batch(tree, root, num, c_puct, fpu, use_max, virtual_loss):
 
 @numba.njit(cache=True)
 def backup_batch(tree, leaves, values, virtual_loss):
+    ints, floats, flags, size = tree
     if leaves.shape[0] != values.shape[0]:
         raise ValueError("leaves and values must have the same length")
     for i in range(leaves.shape[0]):
@@ -221,7 +283,8 @@ def top_k_frontier(tree, score, k, include_terminal):
     """The ``k`` frontier nodes with the highest ``score`` (an array indexed by node id), best
     first, ties to the lower id. The frontier is every live node without children; terminal
     nodes only if ``include_terminal``. NaN scores (unscored) rank below every number."""
-    if score.shape[0] < tree.size[0]:
+    ints, floats, flags, size = tree
+    if score.shape[0] < size[0]:
         raise IndexError("score array is shorter than the number of nodes")
     if k <= 0:
         return np.empty(0, dtype=np.int32)
@@ -229,10 +292,10 @@ def top_k_frontier(tree, score, k, include_terminal):
     keys = np.empty(k, dtype=np.float64)
     ids = np.empty(k, dtype=np.int32)
     n = 0
-    for node in range(tree.size[0]):
-        if tree.num_children[node] != 0 or tree.flags[node] & PRUNED:
+    for node in range(size[0]):
+        if ints[NUM_CHILDREN, node] != 0 or flags[node] & PRUNED:
             continue
-        if not include_terminal and tree.flags[node] & TERMINAL:
+        if not include_terminal and flags[node] & TERMINAL:
             continue
         key = score[node]
         if math.isnan(key):
@@ -268,12 +331,13 @@ def top_k_frontier(tree, score, k, include_terminal):
 @numba.njit(cache=True)
 def path_to_root(tree, node):
     """Node ids from the root down to ``node`` (inclusive)."""
+    ints, floats, flags, size = tree
     check_node(tree, node)
-    path = np.empty(tree.depth[node] + 1, dtype=np.int32)
+    path = np.empty(ints[DEPTH, node] + 1, dtype=np.int32)
     i = path.shape[0] - 1
     while node != NO_PARENT:
         path[i] = node
-        node = tree.parent[node]
+        node = ints[PARENT, node]
         i -= 1
     return path
 
@@ -281,65 +345,69 @@ def path_to_root(tree, node):
 @numba.njit(cache=True)
 def children(tree, node):
     """Child ids of ``node`` in insertion order (pruned ones included; see ``flags``)."""
+    ints, floats, flags, size = tree
     check_node(tree, node)
-    out = np.empty(tree.num_children[node], dtype=np.int32)
-    child = tree.first_child[node]
+    out = np.empty(ints[NUM_CHILDREN, node], dtype=np.int32)
+    child = ints[FIRST_CHILD, node]
     i = 0
     while child != NO_NODE:
         out[i] = child
         i += 1
-        child = tree.next_sibling[child]
+        child = ints[NEXT_SIBLING, child]
     return out
 
 
 @numba.njit(cache=True)
 def prune_subtree(tree, node):
     """Mark ``node`` and all its descendants PRUNED; returns how many were newly pruned."""
+    ints, floats, flags, size = tree
     check_node(tree, node)
-    stack = np.empty(tree.size[0], dtype=np.int32)
+    stack = np.empty(size[0], dtype=np.int32)
     stack[0] = node
     top = 1
     pruned = 0
     while top > 0:
         top -= 1
         cur = stack[top]
-        if not tree.flags[cur] & PRUNED:
+        if not flags[cur] & PRUNED:
             pruned += 1
-            tree.flags[cur] |= PRUNED
-        child = tree.first_child[cur]
+            flags[cur] |= PRUNED
+        child = ints[FIRST_CHILD, cur]
         while child != NO_NODE:
             stack[top] = child
             top += 1
-            child = tree.next_sibling[child]
+            child = ints[NEXT_SIBLING, child]
     return pruned
 
 
 @numba.njit(cache=True)
 def subtree_size(tree, node, include_pruned):
     """Number of nodes in the subtree rooted at ``node`` (itself included)."""
+    ints, floats, flags, size = tree
     check_node(tree, node)
-    stack = np.empty(tree.size[0], dtype=np.int32)
+    stack = np.empty(size[0], dtype=np.int32)
     stack[0] = node
     top = 1
     count = 0
     while top > 0:
         top -= 1
         cur = stack[top]
-        if include_pruned or not tree.flags[cur] & PRUNED:
+        if include_pruned or not flags[cur] & PRUNED:
             count += 1
-        child = tree.first_child[cur]
+        child = ints[FIRST_CHILD, cur]
         while child != NO_NODE:
             stack[top] = child
             top += 1
-            child = tree.next_sibling[child]
+            child = ints[NEXT_SIBLING, child]
     return count
 
 
 @numba.njit(cache=True)
 def max_depth(tree, include_pruned):
     """Depth of the deepest node in use (0 for a lone root)."""
+    ints, floats, flags, size = tree
     best = 0
-    for node in range(tree.size[0]):
-        if (include_pruned or not tree.flags[node] & PRUNED) and tree.depth[node] > best:
-            best = tree.depth[node]
+    for node in range(size[0]):
+        if (include_pruned or not flags[node] & PRUNED) and ints[DEPTH, node] > best:
+            best = ints[DEPTH, node]
     return best

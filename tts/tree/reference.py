@@ -62,6 +62,10 @@ def add_children(tree, parents, priors, tokens, terminal) -> list[int]:
     return ids
 
 
+def expand(tree, node: int, priors, tokens, terminal) -> int:
+    return add_children(tree, [node] * len(priors), priors, tokens, terminal)[0] if len(priors) else int(tree.size[0])
+
+
 def q_value(tree, node: int, fpu: float, use_max: bool) -> float:
     if tree.visits[node] == 0:
         return fpu

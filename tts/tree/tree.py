@@ -18,10 +18,14 @@ class SearchTree:
     """A growable search tree. Node 0 is the root (the problem, no step text)."""
 
     def __init__(self, capacity: int = 1024, root_text: str = "") -> None:
-        self.arrays: TreeArrays = new_tree(capacity)
+        self._set_arrays(new_tree(capacity))
         self.texts: list[str] = [root_text]
         # Free-form per-node payload (token ids, log-probs, answers...), kept off the hot arrays.
         self.data: list[dict[str, Any]] = [{}]
+
+    def _set_arrays(self, arrays: TreeArrays) -> None:
+        self.arrays = arrays
+        self._packed = tuple(arrays)  # what kernels get: a plain tuple dispatches faster
 
     def __len__(self) -> int:
         return self.arrays.num_nodes
@@ -47,45 +51,46 @@ class SearchTree:
         priors = np.ones(n) if priors is None else np.asarray(priors, dtype=np.float64)
         tokens = np.zeros(n, np.int32) if tokens is None else np.asarray(tokens, dtype=np.int32)
         terminal = np.zeros(n, np.bool_) if terminal is None else np.asarray(terminal, dtype=np.bool_)
-        self.arrays = grow(self.arrays, len(self) + n)
-        ids = kernels.add_children(self.arrays, parents, priors, tokens, terminal)
+        if len(self) + n > self.capacity:
+            self._set_arrays(grow(self.arrays, len(self) + n))
+        ids = kernels.add_children(self._packed, parents, priors, tokens, terminal)
         self.texts.extend(texts)
         self.data.extend([dict(d) for d in data] if data is not None else [{} for _ in range(n)])
         return ids
 
     # -- queries -------------------------------------------------------------------------
     def children(self, node: int) -> np.ndarray:
-        return kernels.children(self.arrays, node)
+        return kernels.children(self._packed, node)
 
     def path(self, node: int) -> np.ndarray:
         """Node ids root..node."""
-        return kernels.path_to_root(self.arrays, node)
+        return kernels.path_to_root(self._packed, node)
 
     def steps(self, node: int) -> list[str]:
         """The step texts along root..node (the root's own text excluded)."""
         return [self.texts[i] for i in self.path(node)[1:]]
 
     def depth(self, node: int) -> int:
-        kernels.check_node(self.arrays, node)
+        kernels.check_node(self._packed, node)
         return int(self.arrays.depth[node])
 
     def max_depth(self, include_pruned: bool = False) -> int:
-        return int(kernels.max_depth(self.arrays, include_pruned))
+        return int(kernels.max_depth(self._packed, include_pruned))
 
     def subtree_size(self, node: int = ROOT, include_pruned: bool = False) -> int:
-        return int(kernels.subtree_size(self.arrays, node, include_pruned))
+        return int(kernels.subtree_size(self._packed, node, include_pruned))
 
     def is_terminal(self, node: int) -> bool:
-        kernels.check_node(self.arrays, node)
+        kernels.check_node(self._packed, node)
         return bool(self.arrays.flags[node] & TERMINAL)
 
     def is_pruned(self, node: int) -> bool:
-        kernels.check_node(self.arrays, node)
+        kernels.check_node(self._packed, node)
         return bool(self.arrays.flags[node] & PRUNED)
 
     def value(self, node: int, use_max: bool = False) -> float:
         """Mean (or max) backed-up value; NaN if never visited."""
-        kernels.check_node(self.arrays, node)
+        kernels.check_node(self._packed, node)
         a = self.arrays
         if a.visits[node] == 0:
             return float("nan")
@@ -96,7 +101,7 @@ class SearchTree:
     ) -> np.ndarray:
         """Best ``k`` leaves by ``score`` (default: the PRM reward array)."""
         score = self.arrays.reward if score is None else np.asarray(score, dtype=np.float64)
-        return kernels.top_k_frontier(self.arrays, score, k, include_terminal)
+        return kernels.top_k_frontier(self._packed, score, k, include_terminal)
 
     # -- search verbs --------------------------------------------------------------------
     def set_reward(self, nodes: Sequence[int] | np.ndarray, rewards: Sequence[float] | np.ndarray) -> None:
@@ -106,27 +111,27 @@ class SearchTree:
         self.arrays.reward[nodes] = np.asarray(rewards, dtype=np.float64)
 
     def select_puct(self, c_puct: float = 1.0, fpu: float = 0.0, use_max: bool = False, root: int = ROOT) -> int:
-        return int(kernels.select_puct(self.arrays, root, c_puct, fpu, use_max))
+        return int(kernels.select_puct(self._packed, root, c_puct, fpu, use_max))
 
     def select_uct(self, c_uct: float = 1.41, use_max: bool = False, root: int = ROOT) -> int:
-        return int(kernels.select_uct(self.arrays, root, c_uct, use_max))
+        return int(kernels.select_uct(self._packed, root, c_uct, use_max))
 
     def select_puct_batch(
         self, num: int, c_puct: float = 1.0, fpu: float = 0.0, use_max: bool = False,
         virtual_loss: int = 1, root: int = ROOT,
     ) -> np.ndarray:
-        return kernels.select_puct_batch(self.arrays, root, num, c_puct, fpu, use_max, virtual_loss)
+        return kernels.select_puct_batch(self._packed, root, num, c_puct, fpu, use_max, virtual_loss)
 
     def backup(self, leaf: int, value: float, virtual_loss: int = 0) -> None:
-        kernels.backup(self.arrays, leaf, float(value), virtual_loss)
+        kernels.backup(self._packed, leaf, float(value), virtual_loss)
 
     def backup_batch(self, leaves: np.ndarray, values: np.ndarray, virtual_loss: int = 1) -> None:
         kernels.backup_batch(
-            self.arrays, np.asarray(leaves, np.int32), np.asarray(values, np.float64), virtual_loss
+            self._packed, np.asarray(leaves, np.int32), np.asarray(values, np.float64), virtual_loss
         )
 
     def prune(self, node: int) -> int:
-        return int(kernels.prune_subtree(self.arrays, node))
+        return int(kernels.prune_subtree(self._packed, node))
 
     def to_networkx(self, include_pruned: bool = True):
         from tts.tree.export import to_networkx

@@ -1,0 +1,1 @@
+"""Subcommands of the ``tts`` command line, one module each."""
