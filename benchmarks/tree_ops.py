@@ -6,7 +6,10 @@ For each tree size it times, on the same random tree:
   * select+backup: one PUCT selection then one backup, called from Python (a sequential MCTS);
   * batched select+backup: 64 selections with virtual loss, then 64 backups, in two calls (how
     the search core runs a round of MCTS); reported per simulation;
-  * MCTS iteration: select + expand 4 children + backup, per iteration (model calls excluded);
+  * MCTS iteration: select, then expand 4 children + backup (one call), per iteration (model
+    calls excluded);
+  * MCTS round: 64 selections with virtual loss, expansion of the distinct leaves, 64 backups
+    (three calls per round, as the search core runs MCTS); reported per iteration;
   * top-k frontier: the 64 best leaves by score over the whole tree.
 and prints operations/s for both implementations with their ratio.
 """
@@ -77,16 +80,29 @@ def workloads(impl, tree):
 
     def mcts_iteration():
         leaf = impl.select_puct(tree, 0, 1.25, 0.5, False)
-        impl.expand(tree, leaf, priors, tokens, terminal)
-        impl.backup(tree, leaf, 0.5, 0)
+        # ... the model proposes children and values the leaf ...
+        impl.expand_and_backup(tree, leaf, priors, tokens, terminal, 0.5, 0)
         return 1
+
+    round_priors = np.full(BATCH * EXPAND, 1 / EXPAND)
+    round_tokens = np.ones(BATCH * EXPAND, np.int32)
+    round_terminal = np.zeros(BATCH * EXPAND, bool)
+
+    def mcts_round():
+        leaves = impl.select_puct_batch(tree, 0, BATCH, 1.25, 0.5, False, 1)
+        fresh = np.unique(leaves)  # two simulations may reach the same leaf: expand it once
+        m = fresh.size * EXPAND
+        impl.add_children(tree, np.repeat(fresh, EXPAND), round_priors[:m], round_tokens[:m], round_terminal[:m])
+        impl.backup_batch(tree, leaves, values, 1)
+        return BATCH
 
     def top_k():
         impl.top_k_frontier(tree, tree[1][3], TOP_K, False)
         return 1
 
     return {"select+backup": select_backup, f"batched select+backup (x{BATCH})": batched,
-            f"MCTS iteration (expand {EXPAND})": mcts_iteration, f"top-{TOP_K} frontier": top_k}
+            f"MCTS iteration (expand {EXPAND})": mcts_iteration,
+            f"MCTS round, {BATCH} in flight (per iteration)": mcts_round, f"top-{TOP_K} frontier": top_k}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -174,9 +174,12 @@ def test_expand_agrees_with_add_children(tree, data):
     node = data.draw(st.sampled_from(live))
     k = data.draw(st.integers(1, 5))
     priors, tokens, terminal = np.linspace(0.1, 0.9, k), np.arange(k, dtype=np.int32), np.zeros(k, bool)
-    fast, slow, batch = (grow(_copy(tree), size + k) for _ in range(3))
+    fast, slow, batch = (grow(_copy(tree), size + 2 * k) for _ in range(3))
     first = kernels.expand(fast, node, priors, tokens, terminal)
     assert first == reference.expand(slow, node, priors, tokens, terminal) == size
     kernels.add_children(batch, np.full(k, node, np.int32), priors, tokens, terminal)
     _assert_same(fast, slow)
     _assert_same(fast, batch)
+    assert kernels.expand_and_backup(fast, node, priors, tokens, terminal, 0.7, 0) == reference.expand_and_backup(
+        slow, node, priors, tokens, terminal, 0.7, 0)
+    _assert_same(fast, slow)

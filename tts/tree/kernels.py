@@ -231,6 +231,15 @@ def backup(tree, leaf, value, virtual_loss):
 
 
 @numba.njit(cache=True)
+def expand_and_backup(tree, leaf, priors, tokens, terminal, value, virtual_loss):
+    """What MCTS does with a model's answer for ``leaf``: add its children (``expand``) and back
+    up its value (``backup``), in one call from Python instead of two. Returns the first new id."""
+    first = expand(tree, leaf, priors, tokens, terminal)
+    backup(tree, leaf, value, virtual_loss)
+    return first
+
+
+@numba.njit(cache=True)
 def select_puct_batch(tree, root, num, c_puct, fpu, use_max, virtual_loss):
     """``num`` PUCT selections, each adding ``virtual_loss`` to its path before the next, so
     one round gathers many distinct leaves for a single batched model call."""

@@ -137,6 +137,12 @@ def backup(tree, leaf: int, value: float, virtual_loss: int) -> None:
         tree.virtual_loss[node] -= virtual_loss
 
 
+def expand_and_backup(tree, leaf: int, priors, tokens, terminal, value: float, virtual_loss: int) -> int:
+    first = expand(tree, leaf, priors, tokens, terminal)
+    backup(tree, leaf, value, virtual_loss)
+    return first
+
+
 def select_puct_batch(tree, root, num, c_puct, fpu, use_max, virtual_loss) -> list[int]:
     leaves = []
     for _ in range(num):
