@@ -7,3 +7,42 @@ from hypothesis import settings
 settings.register_profile("default", max_examples=100, deadline=None)
 settings.register_profile("ci", max_examples=300, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def hf_policy():
+    from tts.policy import load_policy
+
+    return load_policy("hf", "tiny-policy", seed=0)
+
+
+@pytest.fixture(scope="session")
+def vllm_policy():
+    from tts.policy import load_policy
+
+    return load_policy("vllm", "tiny-policy", seed=0, max_model_len=512)
+
+
+@pytest.fixture(scope="session")
+def policy_server():
+    from tts.policy import shipped_model
+    from tts.policy.server import vllm_server
+
+    with vllm_server(shipped_model("tiny-policy"), "tiny-policy") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def http_policy(policy_server):
+    from tts.policy import load_policy
+
+    return load_policy("http", "tiny-policy", base_url=policy_server, seed=0)
+
+
+@pytest.fixture(params=["hf", pytest.param("vllm", marks=pytest.mark.slow), pytest.param("http", marks=pytest.mark.slow)])
+def policy(request):
+    """Each backend in turn: the same tests run against all three."""
+    return request.getfixturevalue(f"{request.param}_policy")

@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tts.commands import testbed
+from tts.commands import evaluate, testbed, train
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tts", description="Test-time search guided by process reward models.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     testbed.add_parser(sub)
+    train.add_parser(sub)
+    evaluate.add_parser(sub)
     return parser
 
 

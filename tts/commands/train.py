@@ -1,0 +1,54 @@
+"""``tts train policy``: train the testbed's tiny models (deterministic given seed and threads)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a tiny testbed model", description=__doc__)
+    which = p.add_subparsers(dest="model", required=True, metavar="MODEL")
+    pol = which.add_parser("policy", help="the tiny policy (Llama, ~0.7M parameters)")
+    pol.add_argument("--out", type=Path, required=True, help="output directory (HF format)")
+    pol.add_argument("--seed", type=int, default=0)
+    pol.add_argument("--steps", type=int, default=None, help="optimizer steps (default: the shipped recipe's)")
+    pol.add_argument("--threads", type=int, default=2, help="torch threads; part of the recipe (CPU "
+                     "reductions depend on it), so keep it fixed to reproduce a checkpoint")
+    pol.add_argument("--evaluate", action="store_true",
+                     help="then measure accuracy on the test split and write the model card (README.md)")
+    pol.set_defaults(func=run_policy)
+
+
+def run_policy(args: argparse.Namespace) -> int:
+    from tts.models.train_policy import PolicyTrainConfig, train_policy
+
+    cfg = PolicyTrainConfig(seed=args.seed, threads=args.threads)
+    if args.steps is not None:
+        if args.steps < 1:
+            raise ValueError(f"--steps must be >= 1, got {args.steps}")
+        cfg.steps = args.steps
+    metrics = train_policy(cfg, args.out)
+    print(json.dumps({k: v for k, v in metrics.items() if k != "config"}, indent=2))
+    print(f"saved to {args.out}")
+    if args.evaluate:
+        evaluate_and_card(args, cfg)
+    return 0
+
+
+def evaluate_and_card(args: argparse.Namespace, cfg) -> None:
+    from tts.models.card import write_policy_card
+    from tts.models.evaluate_policy import evaluate_policy, format_table
+    from tts.policy import load_policy
+    from tts.tasks.splits import testbed_split
+
+    policy = load_policy("hf", args.out, seed=0)
+    samples, temperature = 16, 0.8
+    table = evaluate_policy(policy, testbed_split("test"), samples=samples, temperature=temperature)
+    print(format_table(table))
+    command = (f"tts train policy --out {args.out} --seed {cfg.seed} --steps {cfg.steps} "
+               f"--threads {cfg.threads} --evaluate")
+    card = write_policy_card(args.out, command, {"split": "test", "backend": "hf", "samples": samples,
+                                                 "temperature": temperature, "table": table})
+    print(f"model card: {card}")

@@ -1,0 +1,1 @@
+"""The embedded testbed's tiny models: tokenizer, architectures, training recipes, shipped paths."""

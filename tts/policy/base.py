@@ -1,0 +1,131 @@
+"""The policy interface: propose the next step (or the rest of the solution) for many prefixes.
+
+Every backend (vLLM offline, Hugging Face, OpenAI-compatible HTTP) implements ``Policy`` and is
+checked by the same test suite.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from tts.grading.boxed import last_boxed
+from tts.grading.steps import DEFAULT_DELIMITER
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """A partial solution: the problem and the steps written so far."""
+
+    problem: str
+    steps: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sampling:
+    temperature: float = 0.8
+    top_p: float = 1.0
+    top_k: int = 0  # 0: off
+    max_tokens: int = 128  # per call: one step, or the rest of the solution
+    seed: int | None = None  # None: the backend's own seeded stream
+
+    def __post_init__(self) -> None:
+        if self.temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must lie in (0, 1], got {self.top_p}")
+        if self.max_tokens < 1:
+            raise ValueError(f"max_tokens must be >= 1, got {self.max_tokens}")
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0
+
+
+GREEDY = Sampling(temperature=0.0)
+
+# Why a candidate stopped.
+STOP_DELIMITER = "delimiter"  # the step delimiter (not included in the text)
+STOP_EOS = "eos"  # the model ended the solution
+STOP_LENGTH = "length"  # max_tokens or the context ran out
+STOP_PROMPT_TOO_LONG = "prompt_too_long"  # the prompt alone fills the context: nothing generated
+
+
+@dataclass
+class StepCandidate:
+    text: str  # the step (or the rest of the solution), without the delimiter
+    finish_reason: str
+    prompt_tokens: int
+    generated_tokens: int  # tokens generated, the delimiter/EOS token included
+    token_ids: list[int] = field(default_factory=list)
+    logprobs: list[float] = field(default_factory=list)  # per generated token (raw model distribution)
+
+    @property
+    def finished(self) -> bool:
+        """The solution ended here: EOS, a final ``\\boxed{}`` answer, or no room left."""
+        return self.finish_reason in (STOP_EOS, STOP_PROMPT_TOO_LONG) or last_boxed(self.text) is not None
+
+    @property
+    def cumulative_logprob(self) -> float:
+        return float(sum(self.logprobs))
+
+    @property
+    def mean_logprob(self) -> float:
+        return self.cumulative_logprob / len(self.logprobs) if self.logprobs else -math.inf
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """Proposes candidate steps.
+
+    ``delimiter`` separates steps: it joins the steps so far in the prompt, and generation stops
+    at it (it is left out of the text). ``stop_at_step=False`` generates to the end of the
+    solution instead (rollouts, best-of-N samples).
+    """
+
+    name: str
+
+    def generate(
+        self,
+        prefixes: Sequence[Prefix],
+        n: int,
+        sampling: Sampling,
+        delimiter: str = DEFAULT_DELIMITER,
+        stop_at_step: bool = True,
+    ) -> list[list[StepCandidate]]:
+        """``n`` candidates for each prefix, in order: ``result[i][j]`` is candidate j of prefix i.
+        An empty prefix list gives an empty list."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def check_request(prefixes: Sequence[Prefix], n: int, delimiter: str) -> None:
+    """The argument checks every backend shares."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n (candidates per prefix) must be an integer >= 1, got {n!r}")
+    if not isinstance(delimiter, str) or not delimiter:
+        raise ValueError(f"delimiter must be a non-empty string, got {delimiter!r}")
+    for i, p in enumerate(prefixes):
+        if not isinstance(p, Prefix):
+            raise TypeError(f"prefixes[{i}] is a {type(p).__name__}; pass tts.policy.Prefix(problem, steps)")
+
+
+def cut_at_delimiter(text: str, delimiter: str | None) -> tuple[str, bool]:
+    """(text before the first delimiter, whether one was found); None never cuts."""
+    if delimiter is None:
+        return text, False
+    at = text.find(delimiter)
+    return (text, False) if at < 0 else (text[:at], True)
+
+
+def seed_for(base: int, call: int, index: int = 0) -> int:
+    """A per-call (and per-prompt) seed derived from the backend's seed, so a run is reproducible
+    call by call without every call drawing the same samples."""
+    return (base * 1_000_003 + call * 10_007 + index) % (2**31 - 1)
+
+
+class BackendUnavailable(ImportError):
+    """A backend whose package is not installed; the message names the extra to install."""

