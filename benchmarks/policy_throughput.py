@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
             if backend == "http":
                 from tts.policy.server import vllm_server
 
-                with vllm_server(model, "bench") as url:
+                with vllm_server(model, "bench", dtype=dtype) as url:
                     row = measure("http", "bench", prefixes, args.n, sampling, args.repeats, base_url=url)
             else:
                 kwargs = {"dtype": dtype}

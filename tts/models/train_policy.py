@@ -29,7 +29,7 @@ PROMPT_FORMAT = "testbed"
 @dataclass
 class PolicyTrainConfig:
     seed: int = 0
-    steps: int = 1000
+    steps: int = 800
     batch_size: int = 64
     lr: float = 2e-3
     warmup: int = 50

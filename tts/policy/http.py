@@ -130,6 +130,8 @@ class HTTPPolicy:
             reason = STOP_EOS if stop is None or isinstance(stop, int) else STOP_DELIMITER
         else:
             reason = STOP_LENGTH
+        if c.get("prompt_token_ids"):
+            prompt_tokens = len(c["prompt_token_ids"])
         return StepCandidate(text=c["text"], finish_reason=reason, prompt_tokens=prompt_tokens,
                              generated_tokens=len(token_ids) or len(logprobs), token_ids=token_ids,
                              logprobs=logprobs)

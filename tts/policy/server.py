@@ -24,15 +24,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def vllm_server(model: str | Path, served_name: str, timeout: float = 300.0):
+def vllm_server(model: str | Path, served_name: str, timeout: float = 300.0, dtype: str = "float32",
+                max_model_len: int = 512, extra_args: tuple[str, ...] = ()):
     """A real vLLM OpenAI server on 127.0.0.1, stopped on exit; yields its base URL."""
+    from tts.policy.vllm_offline import has_gpu
     port = free_port()
     env = dict(os.environ)
     env.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
     log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
     cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
            "--served-model-name", served_name, "--host", "127.0.0.1", "--port", str(port),
-           "--dtype", "float32", "--max-model-len", "512", "--seed", "0", "--enable-prefix-caching"]
+           "--dtype", dtype, "--max-model-len", str(max_model_len), "--seed", "0", "--enable-prefix-caching",
+           *extra_args]
+    if not has_gpu():  # the same CPU settings as the offline engine (see vllm_offline.get_engine)
+        cmd += ["--no-enable-chunked-prefill", "--max-num-batched-tokens", str(max(16384, 2 * max_model_len)),
+                "--enforce-eager"]
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
