@@ -23,7 +23,10 @@ def hf_policy():
 def vllm_policy():
     from tts.policy import load_policy
 
-    return load_policy("vllm", "tiny-policy", seed=0, max_model_len=512)
+    from tts.policy.vllm_offline import release_engines
+
+    yield load_policy("vllm", "tiny-policy", seed=0, max_model_len=512)
+    release_engines()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ checked by the same test suite.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -119,6 +120,19 @@ def cut_at_delimiter(text: str, delimiter: str | None) -> tuple[str, bool]:
         return text, False
     at = text.find(delimiter)
     return (text, False) if at < 0 else (text[:at], True)
+
+
+def greedy_split(n: int, sampling: Sampling) -> tuple[int, int]:
+    """(samples to request, copies of each): greedy candidates are identical, so engines decode
+    one and it is repeated (vLLM and HF both refuse greedy n > 1)."""
+    return (1, n) if sampling.greedy else (n, 1)
+
+
+def repeat_candidates(row: list[StepCandidate], copies: int) -> list[StepCandidate]:
+    if copies == 1:
+        return row
+    return [dataclasses.replace(c, token_ids=list(c.token_ids), logprobs=list(c.logprobs))
+            for c in row for _ in range(copies)]
 
 
 def seed_for(base: int, call: int, index: int = 0) -> int:

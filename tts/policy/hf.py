@@ -21,6 +21,8 @@ from tts.policy.base import (
     Sampling,
     StepCandidate,
     check_request,
+    greedy_split,
+    repeat_candidates,
     seed_for,
 )
 from tts.policy.model_path import resolve_model_path
@@ -110,6 +112,7 @@ class HFPolicy:
         budgets = [min(sampling.max_tokens, self.max_model_len - len(e)) for e in encoded]
         kwargs = dict(do_sample=False) if sampling.greedy else dict(
             do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k)
+        n, copies = greedy_split(n, sampling)
         torch.manual_seed(seed)
         gen = self.model.generate(
             input_ids=input_ids, attention_mask=mask, max_new_tokens=max(budgets),
@@ -125,7 +128,7 @@ class HFPolicy:
         for i, e in enumerate(encoded):
             cands = [self._candidate(new_tokens[i * n + j], chosen[i * n + j], len(e), budgets[i], stop)
                      for j in range(n)]
-            results.append(cands)
+            results.append(repeat_candidates(cands, copies))
         return results
 
     def _candidate(self, tokens: list[int], logprobs: list[float], prompt_len: int, budget: int,

@@ -25,6 +25,8 @@ from tts.policy.base import (
     Sampling,
     StepCandidate,
     check_request,
+    greedy_split,
+    repeat_candidates,
     seed_for,
 )
 from tts.policy.prompts import render_prompt
@@ -96,10 +98,11 @@ class HTTPPolicy:
         if not prefixes:
             return []
         prompts = [render_prompt(self.prompt_format, p.problem, p.steps, delimiter) for p in prefixes]
+        n_req, copies = greedy_split(n, sampling)
 
         def one(i: int) -> list[StepCandidate]:
             payload = {
-                "model": self.model, "prompt": prompts[i], "n": n, "temperature": sampling.temperature,
+                "model": self.model, "prompt": prompts[i], "n": n_req, "temperature": sampling.temperature,
                 "top_p": sampling.top_p, "max_tokens": sampling.max_tokens, "logprobs": 0,
                 "stop": [delimiter] if stop_at_step else None,
                 "seed": sampling.seed if sampling.seed is not None else seed_for(self.seed, call, i),
@@ -115,7 +118,7 @@ class HTTPPolicy:
                 raise
             prompt_tokens = int(body.get("usage", {}).get("prompt_tokens", 0))
             choices = sorted(body["choices"], key=lambda c: c["index"])
-            return [self._candidate(c, prompt_tokens) for c in choices]
+            return repeat_candidates([self._candidate(c, prompt_tokens) for c in choices], copies)
 
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(prompts))) as pool:
             return list(pool.map(one, range(len(prompts))))

@@ -10,6 +10,7 @@ One engine per (model, settings) per process, shared by the policy and a PRM of 
 
 from __future__ import annotations
 
+import atexit
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +27,8 @@ from tts.policy.base import (
     Sampling,
     StepCandidate,
     check_request,
+    greedy_split,
+    repeat_candidates,
     seed_for,
 )
 from tts.policy.model_path import resolve_model_path
@@ -71,13 +74,21 @@ def get_engine(model: str, dtype: str = "float32", seed: int = 0, max_model_len:
     if key not in _ENGINES:
         vllm = import_vllm()
         extra = dict(gpu_memory_utilization=gpu_memory_utilization) if has_gpu() else {}
+        if not _ENGINES:
+            atexit.register(release_engines)
         _ENGINES[key] = vllm.LLM(model=model, tokenizer=model, dtype=dtype, seed=seed,
                                  enable_prefix_caching=True, max_model_len=max_model_len, **extra, **kwargs)
     return _ENGINES[key]
 
 
 def release_engines() -> None:
-    _ENGINES.clear()
+    """Shut every engine down. Without this, the spawned engine core outlives the caller and the
+    interpreter hangs at exit joining it."""
+    while _ENGINES:
+        _, llm = _ENGINES.popitem()
+        core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
+        if core is not None and hasattr(core, "shutdown"):
+            core.shutdown()
 
 
 class VLLMPolicy:
@@ -113,6 +124,7 @@ class VLLMPolicy:
         prompts = [render_prompt(self.prompt_format, p.problem, p.steps, delimiter) for p in prefixes]
         token_prompts = [self.tokenizer(p).input_ids for p in prompts]
         out: list[list[StepCandidate] | None] = [None] * len(prompts)
+        n_req, copies = greedy_split(n, sampling)
         requests, params, where = [], [], []
         for i, ids in enumerate(token_prompts):
             room = self.max_model_len - len(ids)
@@ -121,7 +133,7 @@ class VLLMPolicy:
                 continue
             seed = sampling.seed if sampling.seed is not None else seed_for(self.seed, call, i)
             params.append(self._vllm.SamplingParams(
-                n=n, temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k,
+                n=n_req, temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k,
                 max_tokens=min(sampling.max_tokens, room), seed=None if sampling.greedy else seed,
                 stop=[delimiter] if stop_at_step else None, logprobs=0, skip_special_tokens=True,
             ))
@@ -130,7 +142,7 @@ class VLLMPolicy:
         if requests:
             results = self.llm.generate(requests, params, use_tqdm=False)
             for i, res in zip(where, results, strict=True):
-                out[i] = [self._candidate(c, len(res.prompt_token_ids)) for c in res.outputs]
+                out[i] = repeat_candidates([self._candidate(c, len(res.prompt_token_ids)) for c in res.outputs], copies)
         return out  # type: ignore[return-value]
 
     @staticmethod
