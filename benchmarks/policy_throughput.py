@@ -98,8 +98,11 @@ def main(argv: list[str] | None = None) -> None:
             if backend == "http":
                 from tts.policy.server import vllm_server
 
+                t0 = time.perf_counter()
                 with vllm_server(model, "bench", dtype=dtype) as url:
+                    server_start = time.perf_counter() - t0
                     row = measure("http", "bench", prefixes, args.n, sampling, args.repeats, base_url=url)
+                    row["startup_s"] += server_start  # the server's start-up is the backend's
             else:
                 kwargs = {"dtype": dtype}
                 if backend == "vllm":

@@ -20,6 +20,8 @@ import math
 import numba
 import numpy as np
 
+from tts._compat import guard_llvmlite_dunder_lookup
+
 from tts.tree.arrays import (
     DEPTH,
     EXPANDED,
@@ -41,6 +43,8 @@ from tts.tree.arrays import (
     VISITS,
     TreeArrays,
 )
+
+guard_llvmlite_dunder_lookup()  # Numba is loaded now; see the function for why
 
 
 @numba.njit(cache=True)

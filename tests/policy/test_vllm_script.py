@@ -1,0 +1,24 @@
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+
+@pytest.mark.slow
+def test_script_importing_tts_can_start_vllm(tmp_path):
+    """A user script that imports tts (and with it Numba) at the top, as a search script does,
+    must be able to start a vLLM engine: vLLM's spawned worker re-imports that script."""
+    script = tmp_path / "search.py"
+    script.write_text(textwrap.dedent("""
+        import tts
+        from tts.policy import GREEDY, Prefix, load_policy
+
+        if __name__ == "__main__":
+            policy = load_policy("vllm", "tiny-policy", max_model_len=512)
+            [[c]] = policy.generate([Prefix("Start with 3. Add 4. What is the result?")], 1, GREEDY)
+            print("STEP", c.text, c.finish_reason)
+    """))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "STEP 3 + 4 = " in out.stdout
