@@ -25,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tts.tree import kernels, new_tree, reference
-from tts.tree.arrays import TreeArrays, grow
+from tts.tree.arrays import TreeArrays
 
 BATCH = 64
 EXPAND = 4

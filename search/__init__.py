@@ -1,0 +1,1 @@
+"""Search strategies, written only against the public API of ``tts`` (see ``tts/__init__.py``)."""
