@@ -120,10 +120,14 @@ class HFPolicy:
             stop_strings=[stop] if stop else None, tokenizer=self.tokenizer if stop else None,
             return_dict_in_generate=True, output_logits=True, **kwargs,
         )
-        new_tokens = gen.sequences[:, width:].tolist()
-        # Log-probs under the raw model distribution (as vLLM reports them by default).
-        logprobs = torch.stack(gen.logits, dim=1).float().log_softmax(-1)
-        chosen = logprobs.gather(-1, gen.sequences[:, width:].unsqueeze(-1)).squeeze(-1).tolist()
+        generated = gen.sequences[:, width:]
+        new_tokens = generated.tolist()
+        # Log-probs under the raw model distribution (as vLLM reports them by default), one step
+        # at a time: a [batch, steps, vocab] tensor would not fit for a 150k-token vocabulary.
+        chosen = torch.stack([
+            step.float().log_softmax(-1).gather(-1, generated[:, t : t + 1]).squeeze(-1)
+            for t, step in enumerate(gen.logits)
+        ], dim=1).tolist()
         results = []
         for i, e in enumerate(encoded):
             cands = [self._candidate(new_tokens[i * n + j], chosen[i * n + j], len(e), budgets[i], stop)
