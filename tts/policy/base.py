@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 
 from tts.grading.boxed import last_boxed
 from tts.grading.steps import DEFAULT_DELIMITER
+from tts.policy.prompts import render_prompt
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,50 @@ class Policy(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def too_long(prompt_tokens: int, n: int) -> list[StepCandidate]:
+    """The candidates of a prompt that fills the context: a defined result, not a failed batch."""
+    return [StepCandidate("", STOP_PROMPT_TOO_LONG, prompt_tokens, 0) for _ in range(n)]
+
+
+class PolicyBase:
+    """What every backend shares: argument checks, prompt rendering and the per-call seed stream.
+    A backend implements ``_generate`` over rendered prompts."""
+
+    name = "base"
+
+    def __init__(self, prompt_format: str = "testbed", seed: int = 0) -> None:
+        self.prompt_format = prompt_format
+        self.seed = seed
+        self._calls = 0
+
+    def generate(
+        self,
+        prefixes: Sequence[Prefix],
+        n: int,
+        sampling: Sampling,
+        delimiter: str = DEFAULT_DELIMITER,
+        stop_at_step: bool = True,
+    ) -> list[list[StepCandidate]]:
+        check_request(prefixes, n, delimiter)
+        call = self._calls
+        self._calls += 1
+        if not prefixes:
+            return []
+        prompts = [render_prompt(self.prompt_format, p.problem, p.steps, delimiter) for p in prefixes]
+        return self._generate(prompts, n, sampling, delimiter if stop_at_step else None, call)
+
+    def _generate(self, prompts: list[str], n: int, sampling: Sampling, stop: str | None,
+                  call: int) -> list[list[StepCandidate]]:
+        """``n`` candidates per prompt; ``stop`` is the delimiter, or None to run to the end."""
+        raise NotImplementedError
+
+    def _seed(self, sampling: Sampling, call: int, index: int) -> int:
+        return sampling.seed if sampling.seed is not None else seed_for(self.seed, call, index)
+
+    def close(self) -> None:
+        pass
 
 
 def check_request(prefixes: Sequence[Prefix], n: int, delimiter: str) -> None:

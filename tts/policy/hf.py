@@ -6,30 +6,25 @@ where vLLM is absent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
-from tts.grading.steps import DEFAULT_DELIMITER
 from tts.policy.base import (
     STOP_DELIMITER,
     STOP_EOS,
     STOP_LENGTH,
-    STOP_PROMPT_TOO_LONG,
-    Prefix,
+    PolicyBase,
     Sampling,
     StepCandidate,
-    check_request,
     greedy_split,
     repeat_candidates,
-    seed_for,
+    too_long,
 )
 from tts.policy.model_path import resolve_model_path
-from tts.policy.prompts import render_prompt
 
 
-class HFPolicy:
+class HFPolicy(PolicyBase):
     name = "hf"
 
     def __init__(
@@ -45,10 +40,8 @@ class HFPolicy:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         path = resolve_model_path(model)
-        self.prompt_format = prompt_format
-        self.seed = seed
+        super().__init__(prompt_format, seed)
         self.max_batch_size = max_batch_size
-        self._calls = 0
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.tokenizer.padding_side = "left"
@@ -69,34 +62,21 @@ class HFPolicy:
         del self.model
 
     @torch.inference_mode()
-    def generate(
-        self,
-        prefixes: Sequence[Prefix],
-        n: int,
-        sampling: Sampling,
-        delimiter: str = DEFAULT_DELIMITER,
-        stop_at_step: bool = True,
-    ) -> list[list[StepCandidate]]:
-        check_request(prefixes, n, delimiter)
-        call = self._calls
-        self._calls += 1
-        if not prefixes:
-            return []
-        prompts = [render_prompt(self.prompt_format, p.problem, p.steps, delimiter) for p in prefixes]
+    def _generate(self, prompts: list[str], n: int, sampling: Sampling, stop: str | None,
+                  call: int) -> list[list[StepCandidate]]:
         encoded = [self.tokenizer(p).input_ids for p in prompts]
         out: list[list[StepCandidate] | None] = [None] * len(prompts)
         fits = []
         for i, ids in enumerate(encoded):
             if len(ids) >= self.max_model_len:
-                out[i] = [StepCandidate("", STOP_PROMPT_TOO_LONG, len(ids), 0) for _ in range(n)]
+                out[i] = too_long(len(ids), n)
             else:
                 fits.append(i)
         per_chunk = max(1, self.max_batch_size // n)
         for c in range(0, len(fits), per_chunk):
             chunk = fits[c : c + per_chunk]
-            seed = sampling.seed if sampling.seed is not None else seed_for(self.seed, call, c)
-            results = self._generate_chunk([encoded[i] for i in chunk], n, sampling, seed,
-                                           delimiter if stop_at_step else None)
+            results = self._generate_chunk([encoded[i] for i in chunk], n, sampling,
+                                           self._seed(sampling, call, c), stop)
             for i, cands in zip(chunk, results, strict=True):
                 out[i] = cands
         return out  # type: ignore[return-value]

@@ -11,49 +11,39 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tts.grading.steps import DEFAULT_DELIMITER
 from tts.policy.base import (
     STOP_DELIMITER,
     STOP_EOS,
     STOP_LENGTH,
-    STOP_PROMPT_TOO_LONG,
-    Prefix,
+    PolicyBase,
     Sampling,
     StepCandidate,
-    check_request,
     greedy_split,
     repeat_candidates,
-    seed_for,
+    too_long,
 )
-from tts.policy.prompts import render_prompt
 
 
 class PolicyServerError(ConnectionError):
     """The policy server could not be reached or kept failing."""
 
 
-class HTTPPolicy:
+class HTTPPolicy(PolicyBase):
     name = "http"
 
     def __init__(self, base_url: str = "http://127.0.0.1:8000", model: str | None = None,
                  prompt_format: str = "testbed", seed: int = 0, timeout: float = 60.0,
                  max_retries: int = 3, backoff: float = 0.5, concurrency: int = 16) -> None:
+        super().__init__(prompt_format, seed)
         self.base_url = base_url.rstrip("/")
-        self.prompt_format = prompt_format
-        self.seed = seed
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff = backoff
         self.concurrency = concurrency
-        self._calls = 0
         self.model = model or self._served_model()
-
-    def close(self) -> None:
-        pass
 
     def _request(self, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         url = f"{self.base_url}{path}"
@@ -84,28 +74,15 @@ class HTTPPolicy:
             raise PolicyServerError(f"policy server at {self.base_url} serves no model")
         return models[0]["id"]
 
-    def generate(
-        self,
-        prefixes: Sequence[Prefix],
-        n: int,
-        sampling: Sampling,
-        delimiter: str = DEFAULT_DELIMITER,
-        stop_at_step: bool = True,
-    ) -> list[list[StepCandidate]]:
-        check_request(prefixes, n, delimiter)
-        call = self._calls
-        self._calls += 1
-        if not prefixes:
-            return []
-        prompts = [render_prompt(self.prompt_format, p.problem, p.steps, delimiter) for p in prefixes]
+    def _generate(self, prompts: list[str], n: int, sampling: Sampling, stop: str | None,
+                  call: int) -> list[list[StepCandidate]]:
         n_req, copies = greedy_split(n, sampling)
 
         def one(i: int) -> list[StepCandidate]:
             payload = {
                 "model": self.model, "prompt": prompts[i], "n": n_req, "temperature": sampling.temperature,
                 "top_p": sampling.top_p, "max_tokens": sampling.max_tokens, "logprobs": 0,
-                "stop": [delimiter] if stop_at_step else None,
-                "seed": sampling.seed if sampling.seed is not None else seed_for(self.seed, call, i),
+                "stop": [stop] if stop else None, "seed": self._seed(sampling, call, i),
                 "skip_special_tokens": True, "return_token_ids": True,
             }
             if sampling.top_k > 0:
@@ -114,7 +91,7 @@ class HTTPPolicy:
                 body = self._request("/v1/completions", payload)
             except ValueError as e:
                 if "maximum context length" in str(e) or "context length" in str(e):
-                    return [StepCandidate("", STOP_PROMPT_TOO_LONG, -1, 0) for _ in range(n)]
+                    return too_long(-1, n)
                 raise
             prompt_tokens = int(body.get("usage", {}).get("prompt_tokens", 0))
             choices = sorted(body["choices"], key=lambda c: c["index"])

@@ -12,27 +12,22 @@ from __future__ import annotations
 
 import atexit
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tts.grading.steps import DEFAULT_DELIMITER
 from tts.policy.base import (
     STOP_DELIMITER,
     STOP_EOS,
     STOP_LENGTH,
-    STOP_PROMPT_TOO_LONG,
     BackendUnavailable,
-    Prefix,
+    PolicyBase,
     Sampling,
     StepCandidate,
-    check_request,
     greedy_split,
     repeat_candidates,
-    seed_for,
+    too_long,
 )
 from tts.policy.model_path import resolve_model_path
-from tts.policy.prompts import render_prompt
 
 _ENGINES: dict[tuple, Any] = {}
 
@@ -91,15 +86,13 @@ def release_engines() -> None:
             core.shutdown()
 
 
-class VLLMPolicy:
+class VLLMPolicy(PolicyBase):
     name = "vllm"
 
     def __init__(self, model: str | Path, prompt_format: str = "testbed", seed: int = 0,
                  dtype: str = "float32", max_model_len: int | None = None, **engine_kwargs: Any) -> None:
         path = resolve_model_path(model)
-        self.prompt_format = prompt_format
-        self.seed = seed
-        self._calls = 0
+        super().__init__(prompt_format, seed)
         self.llm = get_engine(path, dtype=dtype, seed=seed, max_model_len=max_model_len, **engine_kwargs)
         self.tokenizer = self.llm.get_tokenizer()
         self.max_model_len = int(self.llm.llm_engine.model_config.max_model_len)
@@ -108,20 +101,8 @@ class VLLMPolicy:
     def close(self) -> None:
         self.llm = None
 
-    def generate(
-        self,
-        prefixes: Sequence[Prefix],
-        n: int,
-        sampling: Sampling,
-        delimiter: str = DEFAULT_DELIMITER,
-        stop_at_step: bool = True,
-    ) -> list[list[StepCandidate]]:
-        check_request(prefixes, n, delimiter)
-        call = self._calls
-        self._calls += 1
-        if not prefixes:
-            return []
-        prompts = [render_prompt(self.prompt_format, p.problem, p.steps, delimiter) for p in prefixes]
+    def _generate(self, prompts: list[str], n: int, sampling: Sampling, stop: str | None,
+                  call: int) -> list[list[StepCandidate]]:
         token_prompts = [self.tokenizer(p).input_ids for p in prompts]
         out: list[list[StepCandidate] | None] = [None] * len(prompts)
         n_req, copies = greedy_split(n, sampling)
@@ -129,13 +110,12 @@ class VLLMPolicy:
         for i, ids in enumerate(token_prompts):
             room = self.max_model_len - len(ids)
             if room < 1:
-                out[i] = [StepCandidate("", STOP_PROMPT_TOO_LONG, len(ids), 0) for _ in range(n)]
+                out[i] = too_long(len(ids), n)
                 continue
-            seed = sampling.seed if sampling.seed is not None else seed_for(self.seed, call, i)
             params.append(self._vllm.SamplingParams(
                 n=n_req, temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k,
-                max_tokens=min(sampling.max_tokens, room), seed=None if sampling.greedy else seed,
-                stop=[delimiter] if stop_at_step else None, logprobs=0, skip_special_tokens=True,
+                max_tokens=min(sampling.max_tokens, room), seed=None if sampling.greedy else self._seed(sampling, call, i),
+                stop=[stop] if stop else None, logprobs=0, skip_special_tokens=True,
             ))
             requests.append({"prompt_token_ids": ids})
             where.append(i)
