@@ -9,7 +9,7 @@ settings.register_profile("ci", max_examples=300, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +22,6 @@ def hf_policy():
 @pytest.fixture(scope="session")
 def vllm_policy():
     from tts.policy import load_policy
-
     from tts.policy.vllm_offline import release_engines
 
     yield load_policy("vllm", "tiny-policy", seed=0, max_model_len=512)

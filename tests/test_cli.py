@@ -2,7 +2,7 @@ import subprocess
 import sys
 
 from tts.cli import main
-from tts.tasks import first_error, load_processbench, load_problems, parse_problem
+from tts.tasks import first_error, load_problems, load_processbench, parse_problem
 
 
 def test_testbed_command_writes_consistent_files(tmp_path, capsys):

@@ -10,8 +10,8 @@ from tts.tasks import (
     Problem,
     ProcessBenchSample,
     generate_problems,
-    load_processbench,
     load_problems,
+    load_processbench,
     make_processbench,
 )
 from tts.tree import ROOT, SearchTree
@@ -30,8 +30,8 @@ __all__ = [
     "generate_problems",
     "grade_solution",
     "last_boxed",
-    "load_processbench",
     "load_problems",
+    "load_processbench",
     "make_processbench",
     "split_steps",
 ]

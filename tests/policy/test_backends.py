@@ -70,7 +70,7 @@ def test_seeded_sampling_is_reproducible(policy):
     a = policy.generate(prefixes, 4, Sampling(temperature=1.0, seed=123))
     b = policy.generate(prefixes, 4, Sampling(temperature=1.0, seed=123))
     c = policy.generate(prefixes, 4, Sampling(temperature=1.0, seed=321))
-    texts = lambda out: [[x.text for x in row] for row in out]  # noqa: E731
+    texts = lambda out: [[x.text for x in row] for row in out]
     assert texts(a) == texts(b)
     assert texts(a) != texts(c)
 
@@ -112,8 +112,8 @@ def test_missing_model_path_is_named(tmp_path):
 
 
 def test_server_down_is_a_clear_error_not_a_hang():
-    from tts.policy.server import free_port
     from tts.policy.http import PolicyServerError
+    from tts.policy.server import free_port
 
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(PolicyServerError, match="unreachable") as e:

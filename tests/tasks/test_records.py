@@ -5,8 +5,8 @@ import pytest
 from tts.tasks import (
     JsonlError,
     generate_problems,
-    load_processbench,
     load_problems,
+    load_processbench,
     make_processbench,
     read_jsonl,
     save_records,

@@ -2,17 +2,23 @@
 
 from tts.grading.boxed import last_boxed
 from tts.grading.equivalence import answers_equal, grade_solution
+from tts.grading.steps import (
+    DEFAULT_DELIMITER,
+    join_steps,
+    split_by_delimiter,
+    split_by_step_markers,
+    split_steps,
+)
 from tts.grading.vote import canonical_answer, majority_vote
-from tts.grading.steps import DEFAULT_DELIMITER, join_steps, split_by_delimiter, split_by_step_markers, split_steps
 
 __all__ = [
     "DEFAULT_DELIMITER",
     "answers_equal",
     "canonical_answer",
-    "majority_vote",
     "grade_solution",
     "join_steps",
     "last_boxed",
+    "majority_vote",
     "split_by_delimiter",
     "split_by_step_markers",
     "split_steps",

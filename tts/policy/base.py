@@ -63,6 +63,10 @@ class StepCandidate:
     generated_tokens: int  # tokens generated, the delimiter/EOS token included
     token_ids: list[int] = field(default_factory=list)
     logprobs: list[float] = field(default_factory=list)  # per generated token (raw model distribution)
+    # Per generated token, the ``k`` most likely token ids and their log-probs (``complete(...,
+    # top_logprobs=k)``; empty otherwise). The PRMs read Yes/No probabilities here.
+    top_logprobs: list[dict[int, float]] = field(default_factory=list)
+    stop: str | None = None  # the stop string that ended it, if any
 
     @property
     def finished(self) -> bool:
@@ -134,11 +138,31 @@ class PolicyBase:
         if not prefixes:
             return []
         prompts = [render_prompt(self.prompt_format, p.problem, p.steps, delimiter) for p in prefixes]
-        return self._generate(prompts, n, sampling, delimiter if stop_at_step else None, call)
+        stops = (delimiter,) if stop_at_step else ()
+        return self._generate(prompts, n, sampling, stops, call, top_logprobs=0, include_stop=False)
 
-    def _generate(self, prompts: list[str], n: int, sampling: Sampling, stop: str | None,
-                  call: int) -> list[list[StepCandidate]]:
-        """``n`` candidates per prompt; ``stop`` is the delimiter, or None to run to the end."""
+    def complete(self, prompts: Sequence[str], n: int, sampling: Sampling, stop: Sequence[str] = (),
+                 top_logprobs: int = 0, include_stop: bool = True) -> list[list[StepCandidate]]:
+        """Raw completion of already-rendered prompts (the PRMs' multi-turn verifications): stop at
+        the first of ``stop``, keep the stop string (``include_stop``), and report the
+        ``top_logprobs`` most likely tokens at every position."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be an integer >= 1, got {n!r}")
+        if top_logprobs < 0:
+            raise ValueError(f"top_logprobs must be >= 0, got {top_logprobs}")
+        stops = tuple(stop)
+        if any(not isinstance(x, str) or not x for x in stops):
+            raise ValueError(f"stop strings must be non-empty strings, got {stops!r}")
+        call = self._calls
+        self._calls += 1
+        if not prompts:
+            return []
+        return self._generate(list(prompts), n, sampling, stops, call, top_logprobs=top_logprobs,
+                              include_stop=include_stop)
+
+    def _generate(self, prompts: list[str], n: int, sampling: Sampling, stops: tuple[str, ...],
+                  call: int, top_logprobs: int = 0, include_stop: bool = False) -> list[list[StepCandidate]]:
+        """``n`` candidates per prompt, each cut at the first of ``stops`` (none: run to the end)."""
         raise NotImplementedError
 
     def _seed(self, sampling: Sampling, call: int, index: int) -> int:
@@ -159,12 +183,14 @@ def check_request(prefixes: Sequence[Prefix], n: int, delimiter: str) -> None:
             raise TypeError(f"prefixes[{i}] is a {type(p).__name__}; pass tts.policy.Prefix(problem, steps)")
 
 
-def cut_at_delimiter(text: str, delimiter: str | None) -> tuple[str, bool]:
-    """(text before the first delimiter, whether one was found); None never cuts."""
-    if delimiter is None:
-        return text, False
-    at = text.find(delimiter)
-    return (text, False) if at < 0 else (text[:at], True)
+def first_stop(text: str, stops: Sequence[str]) -> tuple[int, str | None]:
+    """(position, stop string) of the earliest stop string in ``text``; (-1, None) if none."""
+    best, which = -1, None
+    for s in stops:
+        at = text.find(s)
+        if at >= 0 and (best < 0 or at < best):
+            best, which = at, s
+    return best, which
 
 
 def greedy_split(n: int, sampling: Sampling) -> tuple[int, int]:

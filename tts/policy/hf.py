@@ -17,6 +17,7 @@ from tts.policy.base import (
     PolicyBase,
     Sampling,
     StepCandidate,
+    first_stop,
     greedy_split,
     repeat_candidates,
     too_long,
@@ -62,8 +63,8 @@ class HFPolicy(PolicyBase):
         del self.model
 
     @torch.inference_mode()
-    def _generate(self, prompts: list[str], n: int, sampling: Sampling, stop: str | None,
-                  call: int) -> list[list[StepCandidate]]:
+    def _generate(self, prompts: list[str], n: int, sampling: Sampling, stops: tuple[str, ...],
+                  call: int, top_logprobs: int = 0, include_stop: bool = False) -> list[list[StepCandidate]]:
         encoded = [self.tokenizer(p).input_ids for p in prompts]
         out: list[list[StepCandidate] | None] = [None] * len(prompts)
         fits = []
@@ -76,13 +77,13 @@ class HFPolicy(PolicyBase):
         for c in range(0, len(fits), per_chunk):
             chunk = fits[c : c + per_chunk]
             results = self._generate_chunk([encoded[i] for i in chunk], n, sampling,
-                                           self._seed(sampling, call, c), stop)
+                                           self._seed(sampling, call, c), stops, top_logprobs, include_stop)
             for i, cands in zip(chunk, results, strict=True):
                 out[i] = cands
         return out  # type: ignore[return-value]
 
     def _generate_chunk(self, encoded: list[list[int]], n: int, sampling: Sampling, seed: int,
-                        stop: str | None) -> list[list[StepCandidate]]:
+                        stops: tuple[str, ...], top_logprobs: int, include_stop: bool) -> list[list[StepCandidate]]:
         pad = self.tokenizer.pad_token_id
         width = max(map(len, encoded))
         input_ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=self.device)
@@ -97,26 +98,38 @@ class HFPolicy(PolicyBase):
         gen = self.model.generate(
             input_ids=input_ids, attention_mask=mask, max_new_tokens=max(budgets),
             num_return_sequences=n, pad_token_id=pad, eos_token_id=sorted(self.eos_ids),
-            stop_strings=[stop] if stop else None, tokenizer=self.tokenizer if stop else None,
+            stop_strings=list(stops) or None, tokenizer=self.tokenizer if stops else None,
             return_dict_in_generate=True, output_logits=True, **kwargs,
         )
         generated = gen.sequences[:, width:]
         new_tokens = generated.tolist()
         # Log-probs under the raw model distribution (as vLLM reports them by default), one step
         # at a time: a [batch, steps, vocab] tensor would not fit for a 150k-token vocabulary.
-        chosen = torch.stack([
-            step.float().log_softmax(-1).gather(-1, generated[:, t : t + 1]).squeeze(-1)
-            for t, step in enumerate(gen.logits)
-        ], dim=1).tolist()
+        chosen, top_ids, top_vals = [], [], []
+        for t, step in enumerate(gen.logits):
+            logp = step.float().log_softmax(-1)
+            chosen.append(logp.gather(-1, generated[:, t : t + 1]).squeeze(-1))
+            if top_logprobs:
+                vals, ids = logp.topk(min(top_logprobs, logp.shape[-1]), dim=-1)
+                top_ids.append(ids)
+                top_vals.append(vals)
+        chosen = torch.stack(chosen, dim=1).tolist()
+        if top_logprobs:
+            top_ids = torch.stack(top_ids, dim=1).tolist()  # [rows, steps, k]
+            top_vals = torch.stack(top_vals, dim=1).tolist()
         results = []
         for i, e in enumerate(encoded):
-            cands = [self._candidate(new_tokens[i * n + j], chosen[i * n + j], len(e), budgets[i], stop)
-                     for j in range(n)]
+            cands = []
+            for j in range(n):
+                row = i * n + j
+                tops = [dict(zip(ids, vals, strict=True)) for ids, vals in zip(top_ids[row], top_vals[row], strict=True)] \
+                    if top_logprobs else []
+                cands.append(self._candidate(new_tokens[row], chosen[row], tops, len(e), budgets[i], stops, include_stop))
             results.append(repeat_candidates(cands, copies))
         return results
 
-    def _candidate(self, tokens: list[int], logprobs: list[float], prompt_len: int, budget: int,
-                   stop: str | None) -> StepCandidate:
+    def _candidate(self, tokens: list[int], logprobs: list[float], tops: list[dict[int, float]],
+                   prompt_len: int, budget: int, stops: tuple[str, ...], include_stop: bool) -> StepCandidate:
         tokens = tokens[:budget]
         end = len(tokens)
         reason = STOP_LENGTH
@@ -125,11 +138,12 @@ class HFPolicy(PolicyBase):
                 end, reason = k + 1, STOP_EOS
                 break
         text = self.tokenizer.decode(tokens[: end - (reason == STOP_EOS)], skip_special_tokens=True)
-        if stop is not None and (at := text.find(stop)) >= 0:
+        at, stop = first_stop(text, stops)
+        if stop is not None:
             end = self._tokens_covering(tokens[:end], at + len(stop))
-            text, reason = text[:at], STOP_DELIMITER
+            text, reason = text[: at + len(stop) * include_stop], STOP_DELIMITER
         return StepCandidate(text=text, finish_reason=reason, prompt_tokens=prompt_len, generated_tokens=end,
-                             token_ids=tokens[:end], logprobs=logprobs[:end])
+                             token_ids=tokens[:end], logprobs=logprobs[:end], top_logprobs=tops[:end], stop=stop)
 
     def _tokens_covering(self, tokens: list[int], chars: int) -> int:
         """The fewest leading tokens whose decoded text is at least ``chars`` long."""

@@ -74,15 +74,19 @@ class HTTPPolicy(PolicyBase):
             raise PolicyServerError(f"policy server at {self.base_url} serves no model")
         return models[0]["id"]
 
-    def _generate(self, prompts: list[str], n: int, sampling: Sampling, stop: str | None,
-                  call: int) -> list[list[StepCandidate]]:
+    def _generate(self, prompts: list[str], n: int, sampling: Sampling, stops: tuple[str, ...],
+                  call: int, top_logprobs: int = 0, include_stop: bool = False) -> list[list[StepCandidate]]:
+        if top_logprobs:
+            # The completions API reports top log-probs by token *string*; the PRMs need ids.
+            raise ValueError("top_logprobs over HTTP is not supported: run PRMs on the 'vllm' or 'hf' backend")
         n_req, copies = greedy_split(n, sampling)
 
         def one(i: int) -> list[StepCandidate]:
             payload = {
                 "model": self.model, "prompt": prompts[i], "n": n_req, "temperature": sampling.temperature,
                 "top_p": sampling.top_p, "max_tokens": sampling.max_tokens, "logprobs": 0,
-                "stop": [stop] if stop else None, "seed": self._seed(sampling, call, i),
+                "stop": list(stops) or None, "seed": self._seed(sampling, call, i),
+                "include_stop_str_in_output": include_stop,
                 "skip_special_tokens": True, "return_token_ids": True,
             }
             if sampling.top_k > 0:
@@ -105,13 +109,14 @@ class HTTPPolicy(PolicyBase):
         lp = c.get("logprobs") or {}
         logprobs = [float(x) for x in lp.get("token_logprobs") or []]
         token_ids = list(c.get("token_ids") or [])
+        stop = None
         if c.get("finish_reason") == "stop":
-            stop = c.get("stop_reason")
-            reason = STOP_EOS if stop is None or isinstance(stop, int) else STOP_DELIMITER
+            stop = c.get("stop_reason") if isinstance(c.get("stop_reason"), str) else None
+            reason = STOP_DELIMITER if stop is not None else STOP_EOS
         else:
             reason = STOP_LENGTH
         if c.get("prompt_token_ids"):
             prompt_tokens = len(c["prompt_token_ids"])
         return StepCandidate(text=c["text"], finish_reason=reason, prompt_tokens=prompt_tokens,
                              generated_tokens=len(token_ids) or len(logprobs), token_ids=token_ids,
-                             logprobs=logprobs)
+                             logprobs=logprobs, stop=stop)

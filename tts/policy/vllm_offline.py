@@ -101,8 +101,8 @@ class VLLMPolicy(PolicyBase):
     def close(self) -> None:
         self.llm = None
 
-    def _generate(self, prompts: list[str], n: int, sampling: Sampling, stop: str | None,
-                  call: int) -> list[list[StepCandidate]]:
+    def _generate(self, prompts: list[str], n: int, sampling: Sampling, stops: tuple[str, ...],
+                  call: int, top_logprobs: int = 0, include_stop: bool = False) -> list[list[StepCandidate]]:
         token_prompts = [self.tokenizer(p).input_ids for p in prompts]
         out: list[list[StepCandidate] | None] = [None] * len(prompts)
         n_req, copies = greedy_split(n, sampling)
@@ -115,23 +115,32 @@ class VLLMPolicy(PolicyBase):
             params.append(self._vllm.SamplingParams(
                 n=n_req, temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k,
                 max_tokens=min(sampling.max_tokens, room), seed=None if sampling.greedy else self._seed(sampling, call, i),
-                stop=[stop] if stop else None, logprobs=0, skip_special_tokens=True,
+                stop=list(stops) or None, logprobs=top_logprobs, skip_special_tokens=True,
+                include_stop_str_in_output=include_stop,
             ))
             requests.append({"prompt_token_ids": ids})
             where.append(i)
         if requests:
             results = self.llm.generate(requests, params, use_tqdm=False)
             for i, res in zip(where, results, strict=True):
-                out[i] = repeat_candidates([self._candidate(c, len(res.prompt_token_ids)) for c in res.outputs], copies)
+                out[i] = repeat_candidates([self._candidate(c, len(res.prompt_token_ids), top_logprobs)
+                                            for c in res.outputs], copies)
         return out  # type: ignore[return-value]
 
     @staticmethod
-    def _candidate(c, prompt_len: int) -> StepCandidate:
+    def _candidate(c, prompt_len: int, top_logprobs: int) -> StepCandidate:
+        stop = None
         if c.finish_reason == "stop":
-            reason = STOP_EOS if c.stop_reason is None or isinstance(c.stop_reason, int) else STOP_DELIMITER
+            stop = c.stop_reason if isinstance(c.stop_reason, str) else None
+            reason = STOP_DELIMITER if stop is not None else STOP_EOS
         else:
             reason = STOP_LENGTH
         token_ids = list(c.token_ids)
-        logprobs = [lp[t].logprob for t, lp in zip(token_ids, c.logprobs or [], strict=False)]
+        positions = c.logprobs or []
+        logprobs = [lp[t].logprob for t, lp in zip(token_ids, positions, strict=False)]
+        # vLLM adds the sampled token to the top-k; keep the k most likely, as HF reports them.
+        tops = [dict(sorted(((tid, x.logprob) for tid, x in lp.items()), key=lambda kv: -kv[1])[:top_logprobs])
+                for lp in positions] if top_logprobs else []
         return StepCandidate(text=c.text, finish_reason=reason, prompt_tokens=prompt_len,
-                             generated_tokens=len(token_ids), token_ids=token_ids, logprobs=logprobs)
+                             generated_tokens=len(token_ids), token_ids=token_ids, logprobs=logprobs,
+                             top_logprobs=tops, stop=stop)

@@ -12,7 +12,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from tts.tasks.arithmetic import Chain, apply, first_error, format_answer, format_step, parse_problem
+from tts.tasks.arithmetic import (
+    Chain,
+    apply,
+    first_error,
+    format_answer,
+    format_step,
+    parse_problem,
+)
 from tts.tasks.records import Problem, ProcessBenchSample
 
 Rng = np.random.Generator

@@ -21,7 +21,6 @@ import numba
 import numpy as np
 
 from tts._compat import guard_llvmlite_dunder_lookup
-
 from tts.tree.arrays import (
     DEPTH,
     EXPANDED,
@@ -228,8 +227,7 @@ def backup(tree, leaf, value, virtual_loss):
     while node != NO_PARENT:
         ints[VISITS, node] += 1
         floats[VALUE_SUM, node] += value
-        if value > floats[VALUE_MAX, node]:
-            floats[VALUE_MAX, node] = value
+        floats[VALUE_MAX, node] = max(floats[VALUE_MAX, node], value)
         ints[VIRTUAL_LOSS, node] -= virtual_loss
         node = ints[PARENT, node]
 
