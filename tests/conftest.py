@@ -48,3 +48,31 @@ def http_policy(policy_server):
 def policy(request):
     """Each backend in turn: the same tests run against all three."""
     return request.getfixturevalue(f"{request.param}_policy")
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    from tts.sandbox import SandboxPool
+
+    with SandboxPool(workers=2) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="session")
+def hf_genprm_engine():
+    from tts.policy import load_policy
+
+    return load_policy("hf", "tiny-genprm", seed=0)
+
+
+@pytest.fixture(scope="session")
+def vllm_genprm_engine():
+    from tts.policy import load_policy
+
+    return load_policy("vllm", "tiny-genprm", seed=0, max_model_len=1024)
+
+
+@pytest.fixture(params=["hf", pytest.param("vllm", marks=pytest.mark.slow)])
+def genprm_engine(request):
+    """The shipped generative PRM's weights on each engine in turn."""
+    return request.getfixturevalue(f"{request.param}_genprm_engine")

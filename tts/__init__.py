@@ -14,12 +14,27 @@ from tts.tasks import (
     load_processbench,
     make_processbench,
 )
+from tts.policy import Policy, Prefix, Sampling, StepCandidate, load_policy
+from tts.prm import PRM, PRMScore, aggregate, first_wrong_step, load_prm
+from tts.sandbox import SandboxLimits, SandboxPool
 from tts.tree import ROOT, SearchTree
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "PRM",
     "ROOT",
+    "PRMScore",
+    "Policy",
+    "Prefix",
+    "Sampling",
+    "SandboxLimits",
+    "SandboxPool",
+    "StepCandidate",
+    "aggregate",
+    "first_wrong_step",
+    "load_policy",
+    "load_prm",
     "Chain",
     "ChainConfig",
     "Problem",

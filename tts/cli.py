@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tts.commands import evaluate, testbed, train
+from tts.commands import evaluate, prm, testbed, train
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,6 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
     testbed.add_parser(sub)
     train.add_parser(sub)
     evaluate.add_parser(sub)
+    prm.add_parser(sub)
     return parser
 
 

@@ -19,6 +19,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     pol.add_argument("--evaluate", action="store_true",
                      help="then measure accuracy on the test split and write the model card (README.md)")
     pol.set_defaults(func=run_policy)
+    for name, helptext in (("genprm", "the tiny generative PRM (GenPRM format, with code; also no-code and ThinkPRM)"),
+                           ("dprm", "the tiny discriminative PRM (separator token, two-class head)")):
+        prm = which.add_parser(name, help=helptext)
+        prm.add_argument("--data", type=Path, required=True, help="JSONL from `tts prm synth`")
+        prm.add_argument("--out", type=Path, required=True, help="output directory (HF format)")
+        prm.add_argument("--seed", type=int, default=0)
+        prm.add_argument("--steps", type=int, default=None, help="optimizer steps (default: the shipped recipe's)")
+        prm.add_argument("--threads", type=int, default=2, help="torch threads; part of the recipe")
+        prm.set_defaults(func=run_prm, kind=name)
 
 
 def run_policy(args: argparse.Namespace) -> int:
@@ -52,3 +61,20 @@ def evaluate_and_card(args: argparse.Namespace, cfg) -> None:
     card = write_policy_card(args.out, command, {"split": "test", "backend": "hf", "samples": samples,
                                                  "temperature": temperature, "table": table})
     print(f"model card: {card}")
+
+
+def run_prm(args: argparse.Namespace) -> int:
+    from tts.models.train_prm import PRMTrainConfig, train_dprm, train_genprm
+
+    if not args.data.is_file():
+        raise FileNotFoundError(f"training data not found: {args.data}; make it with `tts prm synth --out {args.data}`")
+    cfg = PRMTrainConfig(seed=args.seed, threads=args.threads)
+    if args.steps is not None:
+        if args.steps < 1:
+            raise ValueError(f"--steps must be >= 1, got {args.steps}")
+        cfg.steps = args.steps
+    train = train_genprm if args.kind == "genprm" else train_dprm
+    metrics = train(args.data, args.out, cfg)
+    print(json.dumps({k: v for k, v in metrics.items() if k != "config"}, indent=2))
+    print(f"saved to {args.out}")
+    return 0

@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 MODELS_DIR = Path(str(resources.files("tts") / "assets" / "models"))
-SHIPPED = {"tiny-policy": "policy"}
+SHIPPED = {"tiny-policy": "policy", "tiny-genprm": "genprm", "tiny-dprm": "dprm"}
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 

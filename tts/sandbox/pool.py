@@ -60,6 +60,9 @@ class ExecResult:
 class Snippet:
     chain: Hashable  # the verification chain whose namespace it runs in
     code: str
+    # Run first, silently, when the chain is new: a chain that branches from another (a search
+    # extending a verified prefix) starts from the namespace its parent's code built.
+    setup: tuple[str, ...] = ()
 
 
 class _Worker:
@@ -162,6 +165,10 @@ class SandboxPool:
     def run_one(self, code: str, chain: Hashable = "default") -> ExecResult:
         return self.run([Snippet(chain, code)])[0]
 
+    def history(self, chain: Hashable) -> tuple[str, ...]:
+        """The snippets that built ``chain``'s namespace (its setup and the ones that ran through)."""
+        return tuple(self._history.get(chain, ()))
+
     def forget(self, chains: Sequence[Hashable]) -> None:
         """Drop the namespaces of finished chains (their memory is the workers')."""
         with self._lock:
@@ -178,7 +185,13 @@ class SandboxPool:
 
     def _run_group(self, w: int, jobs: list[tuple[int, Snippet]], results: list) -> None:
         for i, s in jobs:
-            replay = self._history.get(s.chain, []) if s.chain in self._lost else []
+            if s.chain in self._lost:
+                replay = self._history.get(s.chain, [])
+            elif s.chain not in self._history:
+                replay = list(s.setup)
+                self._history[s.chain] = list(s.setup)
+            else:
+                replay = []
             self._lost.discard(s.chain)
             job_id = next(self._ids)
             start = time.perf_counter()

@@ -1,0 +1,60 @@
+import math
+
+import pytest
+
+from tts.models.prm_tokenizers import genprm_tokenizer, render_segments
+from tts.prm import protocol as P
+from tts.prm.base import aggregate, clean_prefix, first_wrong_step
+from tts.policy import Prefix
+
+
+def test_messages_follow_genprm_turns():
+    chat = P.messages("Q?", ["s1", "s2", "s3"], ["v1", "v2"])
+    assert [m["role"] for m in chat] == ["system", "user", "assistant", "user", "assistant", "user", "assistant"]
+    assert chat[1]["content"] == "Q?\ns1" and chat[3]["content"] == "s2" and chat[-1]["content"] == ""
+    with pytest.raises(ValueError, match="one verification per earlier step"):
+        P.messages("Q?", ["s1", "s2"], [])
+
+
+def test_tiny_chat_template_matches_the_training_renderer():
+    tok = genprm_tokenizer()
+    chat = P.messages("Q?", ["1 + 1 = 2", "2 * 3 = 6"], ["<analyze>\nx</analyze>\n"])
+    assert P.render_chat(tok, chat) == "".join(text for _, text in render_segments(chat))
+
+
+def test_reward_from_logprobs_rules():
+    yes, no = 10, 11
+    lp = {yes: math.log(0.6), no: math.log(0.2), 3: math.log(0.1)}
+    assert P.reward_from_logprobs([1, yes, 2], [{}, lp, {}], yes, no, "{Yes}$") == pytest.approx(0.75)
+    # No missing from the top-k: the smallest returned log-prob stands in for it.
+    only_yes = {yes: math.log(0.9), 3: math.log(0.01)}
+    assert P.reward_from_logprobs([yes], [only_yes], yes, no, "{Yes}") == pytest.approx(0.9 / 0.91)
+    # No judgement in the text: 0.5.
+    assert P.reward_from_logprobs([1, 2], [{}, {}], yes, no, "no verdict here") == 0.5
+    assert P.reward_from_logprobs([], [], yes, no, "") == 0.5
+
+
+def test_code_and_analysis_extraction():
+    text = "<analyze>\nLet's analyze the Paragraph 2 step by step: It is wrong.\n</analyze>\n```python\na=1\n```\n```python\nprint(2)\n```\n"
+    assert P.last_code(text) == "print(2)"
+    assert P.analysis_of(text) == "It is wrong."
+    assert P.last_code("no code") is None
+
+
+def test_aggregations_and_first_error():
+    r = [0.9, 0.4, 0.8]
+    assert aggregate(r, "min") == 0.4 and aggregate(r, "last") == 0.8
+    assert aggregate(r, "prod") == pytest.approx(0.288) and aggregate(r, "mean") == pytest.approx(0.7)
+    assert aggregate([], "min") == 0.0
+    with pytest.raises(ValueError, match="aggregation"):
+        aggregate(r, "median")
+    assert first_wrong_step(r) == 1 and first_wrong_step([0.9]) == -1 and first_wrong_step(r, 0.3) == -1
+
+
+def test_clean_prefix_makes_bad_text_scorable():
+    bad = b"caf\xff".decode("utf-8", "surrogateescape")
+    p = clean_prefix(Prefix("Q " + bad, (bad,)))
+    p.problem.encode("utf-8")  # no lone surrogates left
+    assert p.steps[0].startswith("caf")
+    with pytest.raises(TypeError, match="Prefix"):
+        clean_prefix(("Q", ()))

@@ -1,0 +1,88 @@
+"""PRM training data from the policy's own samples: sample solutions, label every step by MC
+rollouts + Relative Progress Estimation, write a code-verified rationale for every step, and keep
+for training only the steps where the rationale's verdict agrees with the RPE label (consensus
+filtering, as GenPRM does).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tts.data.rationale import rationales
+from tts.data.rpe import mc_values, rpe_labels
+from tts.grading.boxed import last_boxed
+from tts.grading.steps import split_steps
+from tts.policy.base import Policy, Prefix, Sampling
+from tts.tasks.arithmetic import ChainConfig, check_steps, generate_problems, parse_problem
+from tts.tasks.jsonl import write_jsonl
+
+
+@dataclass
+class SynthConfig:
+    problems: int = 400
+    samples: int = 4  # policy solutions per problem
+    rollouts: int = 8  # K, rollouts per prefix for MC
+    eps: float = 0.8  # RPE threshold
+    temperature: float = 0.8
+    max_steps: int = 8  # longer samples are cut (the testbed's chains have at most 6 operations + answer)
+    seed: int = 1  # problem stream; the benchmark splits use other seeds
+    min_ops: int = 2
+    max_ops: int = 6
+
+
+def _answer(text: str) -> str | None:
+    boxed = last_boxed(text)
+    return boxed.strip() if boxed is not None else None
+
+
+def synthesize(policy: Policy, cfg: SynthConfig, out: str | Path | None = None, progress: bool = True) -> tuple[list[dict], dict]:
+    """Records (one per sampled solution) and summary statistics; written to ``out`` as JSONL."""
+    start = time.perf_counter()
+    problems = generate_problems(cfg.problems, seed=cfg.seed, cfg=ChainConfig(min_ops=cfg.min_ops, max_ops=cfg.max_ops),
+                                 prefix="prm-train")
+    answers = {p.problem: p.answer for p in problems}
+    sampling = Sampling(temperature=cfg.temperature, max_tokens=160)
+    roots = [Prefix(p.problem) for p in problems]
+    solutions = []
+    for c in range(0, len(roots), 64):
+        batch = roots[c : c + 64]
+        for root, cands in zip(batch, policy.generate(batch, cfg.samples, sampling, stop_at_step=False), strict=True):
+            for cand in cands:
+                steps = tuple(split_steps(cand.text))[: cfg.max_steps]
+                if steps:
+                    solutions.append((root.problem, steps))
+
+    def is_correct(prefix: Prefix, completion: str) -> bool:
+        return _answer(completion) == answers[prefix.problem]
+
+    prefixes = []
+    for problem, steps in solutions:
+        last = len(steps) if _answer(steps[-1]) is None else len(steps) - 1
+        prefixes += [Prefix(problem, steps[:t]) for t in range(last + 1)]
+    mc = mc_values(policy, prefixes, is_correct, cfg.rollouts, sampling, progress=progress)
+
+    records, kept, total, agree_exact = [], 0, 0, 0
+    for i, (problem, steps) in enumerate(solutions):
+        values = [mc[Prefix(problem, steps[:t])] for t in range(len(steps))]
+        final = _answer(steps[-1])
+        values.append(float(final == answers[problem]) if final is not None else mc[Prefix(problem, steps)])
+        labels = rpe_labels(values, cfg.eps)
+        verdicts = [r.verdict for r in rationales(problem, list(steps))]
+        exact = [c.correct for c in check_steps(parse_problem(problem), list(steps))]
+        keep = [int(v) == lab for v, lab in zip(verdicts, labels, strict=True)]
+        kept += sum(keep)
+        total += len(keep)
+        agree_exact += sum(int(e) == lab for e, lab in zip(exact, labels, strict=True))
+        records.append({"id": f"prm-train-{i}", "problem": problem, "answer": answers[problem], "steps": list(steps),
+                        "mc": values, "rpe": labels, "verdicts": verdicts, "keep": keep, "exact": exact})
+    stats = {"solutions": len(records), "steps": total, "kept_steps": kept,
+             "consensus_rate": round(kept / max(total, 1), 4),
+             "rpe_agrees_with_exact_labels": round(agree_exact / max(total, 1), 4),
+             "wrong_steps_rpe": round(1 - sum(sum(r["rpe"]) for r in records) / max(total, 1), 4),
+             "prefixes_rolled_out": len(mc), "seconds": round(time.perf_counter() - start, 1),
+             "config": asdict(cfg)}
+    if out is not None:
+        write_jsonl(out, records)
+    return records, stats

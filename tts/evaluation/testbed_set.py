@@ -1,0 +1,70 @@
+"""The testbed's own ProcessBench set, shipped with the package: two subsets, like ProcessBench's
+per-source subsets, whose F1s are averaged:
+
+- ``testbed-corruption``: gold solutions of test-split problems with one injected mistake (or
+  none), from ``make_processbench``;
+- ``testbed-policy``: the shipped policy's own samples on test-split problems, labelled by the
+  exact step checker (the errors a search will actually meet); half with an error, half without,
+  so both accuracies of the metric are measured on as many samples.
+
+Rebuild with ``python -m tts.evaluation.testbed_set`` (deterministic on the HF backend).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from tts.tasks.corrupt import make_processbench
+from tts.tasks.processbench import label_policy_samples
+from tts.tasks.records import ProcessBenchSample, load_processbench, save_records
+from tts.tasks.splits import testbed_split
+
+SHIPPED = Path(str(resources.files("tts") / "assets" / "data" / "processbench_testbed.jsonl"))
+PER_SUBSET = 300
+
+
+def build(policy, per_subset: int = PER_SUBSET, seed: int = 0) -> list[ProcessBenchSample]:
+    from tts.policy.base import Prefix, Sampling
+
+    problems = testbed_split("test")
+    corrupted = make_processbench(problems[:per_subset], seed=seed, error_fraction=0.5)
+    sampled: list[ProcessBenchSample] = []
+    outs = policy.generate([Prefix(p.problem) for p in problems], 4, Sampling(temperature=0.8, max_tokens=160),
+                           stop_at_step=False)
+    for p, cands in zip(problems, outs, strict=True):
+        got, _ = label_policy_samples(p, [c.text for c in cands], generator="testbed-policy")
+        sampled += got
+    wrong = [s for s in sampled if s.label >= 0][: per_subset // 2]
+    right = [s for s in sampled if s.label < 0][: per_subset - len(wrong)]
+    # Interleaved, so the first N of the subset (``--limit``) stay balanced too.
+    mixed = [s for pair in zip(wrong, right, strict=False) for s in pair]
+    return corrupted + mixed + wrong[len(mixed) // 2 :] + right[len(mixed) // 2 :]
+
+
+def testbed_processbench(limit_per_subset: int | None = None) -> list[ProcessBenchSample]:
+    """The shipped set (first ``limit_per_subset`` samples of each subset)."""
+    if not SHIPPED.is_file():
+        raise FileNotFoundError(f"the testbed ProcessBench set is missing at {SHIPPED}; rebuild it with "
+                                "`python -m tts.evaluation.testbed_set`")
+    samples = load_processbench(SHIPPED)
+    if limit_per_subset is None:
+        return samples
+    seen: dict[str, int] = {}
+    out = []
+    for s in samples:
+        seen[s.generator] = seen.get(s.generator, 0) + 1
+        if seen[s.generator] <= limit_per_subset:
+            out.append(s)
+    return out
+
+
+if __name__ == "__main__":
+    from tts.policy import load_policy
+
+    samples = build(load_policy("hf", seed=0))
+    SHIPPED.parent.mkdir(parents=True, exist_ok=True)
+    save_records(SHIPPED, samples)
+    for g in sorted({s.generator for s in samples}):
+        sub = [s for s in samples if s.generator == g]
+        print(g, len(sub), "with an error:", sum(s.label >= 0 for s in sub))

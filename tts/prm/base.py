@@ -1,0 +1,79 @@
+"""The PRM interface: step rewards for a batch of (problem, steps) prefixes.
+
+A PRM scores whole frontiers at once. ``score`` returns one reward per step of every prefix and
+the tokens the call spent, so the scheduler can charge them; PRMs that cache (the generative
+ones) spend nothing on steps they verified before, which is what makes incremental scoring during
+a search cheap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from tts.policy.base import Prefix
+
+AGGREGATIONS = ("min", "last", "prod", "mean")
+
+
+@dataclass
+class PRMScore:
+    rewards: list[float]  # one per step, in [0, 1]
+    prompt_tokens: int = 0  # spent by this call on this prefix (cached steps cost nothing)
+    generated_tokens: int = 0
+    # Per step, the sampled verifications' texts (generative PRMs), for inspection and critique.
+    verifications: list[list[str]] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.generated_tokens
+
+
+@runtime_checkable
+class PRM(Protocol):
+    name: str
+
+    def score(self, prefixes: Sequence[Prefix]) -> list[PRMScore]:
+        """One ``PRMScore`` per prefix, in order; an empty prefix (no steps) has no rewards."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def aggregate(rewards: Sequence[float], how: str = "min") -> float:
+    """A solution's score from its step rewards (best-of-N); an empty list scores 0."""
+    if how not in AGGREGATIONS:
+        raise ValueError(f"unknown aggregation {how!r}; choose one of {AGGREGATIONS}")
+    if not rewards:
+        return 0.0
+    if how == "min":
+        return float(min(rewards))
+    if how == "last":
+        return float(rewards[-1])
+    if how == "prod":
+        return float(math.prod(rewards))
+    return float(sum(rewards) / len(rewards))
+
+
+def first_wrong_step(rewards: Sequence[float], threshold: float = 0.5) -> int:
+    """Index of the first step with reward below ``threshold``; -1 if none (ProcessBench)."""
+    for i, r in enumerate(rewards):
+        if r < threshold:
+            return i
+    return -1
+
+
+def clean_text(text: str | bytes) -> str:
+    """Text a tokenizer can take: bytes decoded as UTF-8 and lone surrogates (undecodable bytes
+    smuggled through ``surrogateescape``) replaced, so bad input scores instead of crashing."""
+    if isinstance(text, bytes):
+        return text.decode("utf-8", errors="replace")
+    return text.encode("utf-8", errors="replace").decode("utf-8")
+
+
+def clean_prefix(p: Prefix) -> Prefix:
+    if not isinstance(p, Prefix):
+        raise TypeError(f"PRMs score tts.policy.Prefix(problem, steps) objects, got {type(p).__name__}")
+    return Prefix(clean_text(p.problem), tuple(clean_text(s) for s in p.steps))

@@ -1,0 +1,77 @@
+"""Discriminative PRM, Qwen2.5-Math-PRM style: a separator token after each step, a two-class
+head read at every separator, reward = p(class 1). Loads an HF token-classification checkpoint
+(the shipped tiny one), or Qwen2.5-Math-PRM's own ``*ForProcessRewardModel`` with remote code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from tts.policy.base import Prefix
+from tts.policy.model_path import resolve_model_path
+from tts.prm.base import PRMScore, clean_prefix
+
+QWEN_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
+
+
+class DiscriminativePRM:
+    name = "dprm"
+
+    def __init__(self, model: str | Path = "tiny-dprm", separator: str | None = None, device: str | None = None,
+                 dtype: str = "float32", batch_size: int = 32, max_length: int | None = None) -> None:
+        from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification, AutoTokenizer
+
+        path = resolve_model_path(model)
+        config = AutoConfig.from_pretrained(path, trust_remote_code=True)
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=True)
+        self.tokenizer.padding_side = "right"
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        arch = (config.architectures or [""])[0]
+        loader = AutoModel if arch.endswith("ForProcessRewardModel") else AutoModelForTokenClassification
+        self.model = loader.from_pretrained(path, dtype=getattr(torch, dtype), trust_remote_code=True).to(self.device).eval()
+        self.separator = separator or getattr(config, "prm_separator", None) or "<extra_0>"
+        self.sep_id = self.tokenizer.convert_tokens_to_ids(self.separator)
+        if self.sep_id is None or self.sep_id == self.tokenizer.unk_token_id:
+            raise ValueError(f"separator {self.separator!r} is not a token of {path}; pass separator=...")
+        self.batch_size = batch_size
+        self.max_length = max_length or int(getattr(config, "max_position_embeddings", 4096))
+        self.qwen_style = arch.endswith("ForProcessRewardModel")
+
+    def _text(self, p: Prefix) -> str:
+        body = "".join(f"{s}{self.separator}" for s in p.steps)
+        chat = [{"role": "user", "content": p.problem}, {"role": "assistant", "content": body}]
+        if self.qwen_style:
+            chat.insert(0, {"role": "system", "content": QWEN_SYSTEM})
+        return self.tokenizer.apply_chat_template(chat, tokenize=False)
+
+    @torch.inference_mode()
+    def score(self, prefixes: Sequence[Prefix]) -> list[PRMScore]:
+        prefixes = [clean_prefix(p) for p in prefixes]
+        out: list[PRMScore] = []
+        for start in range(0, len(prefixes), self.batch_size):
+            batch = prefixes[start : start + self.batch_size]
+            enc = [self.tokenizer(self._text(p)).input_ids for p in batch]
+            # Too long: keep the end (the latest steps' separators), as much as fits.
+            enc = [ids[-self.max_length :] for ids in enc]
+            width = max(map(len, enc))
+            pad = self.tokenizer.pad_token_id
+            ids = torch.tensor([e + [pad] * (width - len(e)) for e in enc], device=self.device)
+            mask = torch.tensor([[1] * len(e) + [0] * (width - len(e)) for e in enc], device=self.device)
+            logits = self.model(input_ids=ids, attention_mask=mask)
+            logits = logits.logits if hasattr(logits, "logits") else logits[0]
+            probs = logits.float().softmax(-1)[..., 1]
+            for row, (p, e) in enumerate(zip(batch, enc, strict=True)):
+                at = [i for i, t in enumerate(e) if t == self.sep_id]
+                rewards = [float(probs[row, i]) for i in at]
+                # Steps whose separators were cut off (a prefix longer than the context) score 0.5.
+                rewards = [0.5] * (len(p.steps) - len(rewards)) + rewards[-len(p.steps):] if p.steps else []
+                out.append(PRMScore(rewards, prompt_tokens=len(e)))
+        return out
+
+    def close(self) -> None:
+        self.model = None
