@@ -6,9 +6,11 @@
    generative PRM with code, its no-code ablation, the ThinkPRM-style verifier, the
    discriminative PRM, and the generative PRM with Maj@4 (4 sampled verifications averaged)
    against its Pass@1 (one sampled verification).
-2. Batched verification of a frontier of 64 prefixes (one engine call per stage for all) against
-   verifying them one at a time through the same engine (the reference implementation's way),
-   at T=0: wall time, ratio, and whether the rewards are identical.
+2. Batched verification of 64 prefixes (one engine call per stage for all) against verifying them
+   one at a time through the same engine (the reference implementation's way), at T=0: wall
+   time, ratio, and whether the rewards are identical. Two workloads: 64 distinct solutions
+   (batching alone), and a search frontier (16 nodes at depth 3 with 4 candidate steps each, the
+   nodes verified in an earlier round), where the reference verifies every prefix from scratch.
 3. Sandbox throughput: executions/s of a trivial snippet.
 """
 
@@ -69,6 +71,34 @@ def batching(engine, sandbox, size: int = 64) -> dict:
             "tokens": sum(s.tokens for s in batched)}
 
 
+def frontier(engine, sandbox, parents: int = 16, children: int = 4, depth: int = 3) -> dict:
+    """A beam-search round: the PRM has verified the parents' steps before; the frontier is
+    ``parents x children`` prefixes one step longer. Children are the parent's next reference step
+    and copies with the claimed value nudged (the near-misses a policy writes)."""
+    from tts.tasks.arithmetic import STEP_RE
+
+    samples = [s for s in testbed_processbench() if len(s.steps) > depth and s.generator == "testbed-corruption"]
+    prefixes, parent_prefixes = [], []
+    for s in samples[:parents]:
+        base = tuple(s.steps[:depth])
+        parent_prefixes.append(Prefix(s.problem, base))
+        m = STEP_RE.match(s.steps[depth])
+        for k in range(children):
+            step = s.steps[depth] if k == 0 or not m else s.steps[depth].rsplit("=", 1)[0] + f"= {int(m.group(4)) + k}"
+            prefixes.append(Prefix(s.problem, (*base, step)))
+    ours = GenerativePRM(engine, sandbox=sandbox)
+    ours.score(parent_prefixes)  # the earlier round
+    start = time.perf_counter()
+    batched = ours.score(prefixes)
+    t_batched = time.perf_counter() - start
+    start = time.perf_counter()
+    single = [GenerativePRM(engine, sandbox=sandbox).score([p])[0] for p in prefixes]  # from scratch, one by one
+    t_single = time.perf_counter() - start
+    diff = max(abs(a - b) for x, y in zip(batched, single, strict=True) for a, b in zip(x.rewards, y.rewards, strict=True))
+    return {"frontier": len(prefixes), "batched_cached_s": round(t_batched, 2), "reference_way_s": round(t_single, 2),
+            "speedup": round(t_single / t_batched, 1), "max_reward_difference": diff}
+
+
 def sandbox_rate(sandbox, n: int = 2000) -> dict:
     sandbox.run([Snippet(("warm", i), "print(1)") for i in range(sandbox.size)])
     start = time.perf_counter()
@@ -94,6 +124,7 @@ def main() -> None:
             print(json.dumps({"sandbox": sandbox_rate(sandbox)}), flush=True)
         if args.only in (None, "batching"):
             print(json.dumps({"batching": batching(engine, sandbox)}), flush=True)
+            print(json.dumps({"frontier": frontier(engine, sandbox)}), flush=True)
         if args.only in (None, "processbench"):
             processbench(engine, sandbox, args.limit, maj=not args.skip_maj)
 

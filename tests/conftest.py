@@ -68,8 +68,10 @@ def hf_genprm_engine():
 @pytest.fixture(scope="session")
 def vllm_genprm_engine():
     from tts.policy import load_policy
+    from tts.policy.vllm_offline import release_engines
 
-    return load_policy("vllm", "tiny-genprm", seed=0, max_model_len=1024)
+    yield load_policy("vllm", "tiny-genprm", seed=0, max_model_len=1024)
+    release_engines()  # at teardown, while pytest's log capture is still open
 
 
 @pytest.fixture(params=["hf", pytest.param("vllm", marks=pytest.mark.slow)])

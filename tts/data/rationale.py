@@ -1,11 +1,13 @@
 """A deterministic writer of verifications for the arithmetic testbed, in the PRM protocols'
 formats: what a strong LLM would write for GenPRM's rationale synthesis, made exact.
 
-The check follows the problem, not only the step: the analysis copies the problem's next
-operation (the phrase after the one the previous verification quoted) and the previous
-paragraph's result, and the code recomputes the expected value from those and compares it with
-the paragraph's claim (``print(85 * 3 == 254)``). A tiny model can copy; the code does the
-arithmetic. So a wrong operand, operation, carried value or final answer all print ``False``.
+The check follows the problem, not only the step: the analysis quotes the problem's previous
+operation as an anchor, then the operation after it ("After Add 48. the problem says Multiply by
+3."), then the previous paragraph's result, and the code recomputes the expected value from those
+and compares it with the paragraph's claim (``print(85 * 3 == 254)``). A tiny model can copy (the
+anchor turns finding the right operation into copying what follows a quoted phrase); the code does
+the arithmetic. So a wrong operand, operation, carried value or final answer all print ``False``.
+(Without the anchor, the tiny verifier tended to copy the operand from the step under review.)
 """
 
 from __future__ import annotations
@@ -56,18 +58,19 @@ def rationales(problem: str, steps: Sequence[str]) -> list[StepRationale]:
     """One verification per step of an arithmetic-chain solution."""
     chain = parse_problem(problem)
     phrases = _PHRASES.findall(problem[problem.index(".") + 1 :])
+    anchors = [f"Start with {chain.start}.", *phrases]
     previous = chain.start
     out = []
     for t, step in enumerate(steps):
-        phrase = phrases[t] if t < len(phrases) else phrases[-1]
+        phrase = phrases[min(t, len(phrases) - 1)]
+        said = f"After {anchors[min(t, len(anchors) - 2)]} the problem says {phrase}"
         claim = _claim(step)
         if claim is None:
-            out.append(StepRationale(f"The problem says {phrase} The paragraph claims nothing.",
-                                     "print(False)", "False", False))
+            out.append(StepRationale(f"{said} The paragraph claims nothing.", "print(False)", "False", False))
             continue
         expr, value = _expected(phrase, previous)
         verdict = value is not None and value == claim
-        analysis = f"The problem says {phrase} The previous result is {previous}. The paragraph claims {claim}."
+        analysis = f"{said} The previous result is {previous}. The paragraph claims {claim}."
         out.append(StepRationale(analysis, f"print({expr} == {claim})", str(verdict), verdict))
         previous = claim
     return out

@@ -2,6 +2,12 @@
 rollouts + Relative Progress Estimation, write a code-verified rationale for every step, and keep
 for training only the steps where the rationale's verdict agrees with the RPE label (consensus
 filtering, as GenPRM does).
+
+The policy's own mistakes are nearly all near-miss arithmetic, and its right solutions of long
+chains are rare; a verifier trained on them alone learns to copy the operand from the step instead
+of the problem and to doubt long right chains. So each problem also contributes its reference
+solution and one with an injected mistake (wrong operand, operation, carried value, ...); these
+are labelled by the same policy rollouts and RPE, not by their known labels.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from tts.grading.boxed import last_boxed
 from tts.grading.steps import split_steps
 from tts.policy.base import Policy, Prefix, Sampling
 from tts.tasks.arithmetic import ChainConfig, check_steps, generate_problems, parse_problem
+from tts.tasks.corrupt import make_processbench
 from tts.tasks.jsonl import write_jsonl
 
 
@@ -28,6 +35,7 @@ class SynthConfig:
     temperature: float = 0.8
     max_steps: int = 8  # longer samples are cut (the testbed's chains have at most 6 operations + answer)
     seed: int = 1  # problem stream; the benchmark splits use other seeds
+    references: bool = True  # add each problem's reference solution and a corrupted copy
     min_ops: int = 2
     max_ops: int = 6
 
@@ -52,19 +60,23 @@ def synthesize(policy: Policy, cfg: SynthConfig, out: str | Path | None = None, 
             for cand in cands:
                 steps = tuple(split_steps(cand.text))[: cfg.max_steps]
                 if steps:
-                    solutions.append((root.problem, steps))
+                    solutions.append((root.problem, steps, "policy"))
+    if cfg.references:
+        for p, bad in zip(problems, make_processbench(problems, seed=cfg.seed, error_fraction=1.0), strict=True):
+            solutions.append((p.problem, tuple(p.steps), "reference"))
+            solutions.append((p.problem, tuple(bad.steps), f"corrupted:{bad.meta['kind']}"))
 
     def is_correct(prefix: Prefix, completion: str) -> bool:
         return _answer(completion) == answers[prefix.problem]
 
     prefixes = []
-    for problem, steps in solutions:
+    for problem, steps, _ in solutions:
         last = len(steps) if _answer(steps[-1]) is None else len(steps) - 1
         prefixes += [Prefix(problem, steps[:t]) for t in range(last + 1)]
     mc = mc_values(policy, prefixes, is_correct, cfg.rollouts, sampling, progress=progress)
 
     records, kept, total, agree_exact = [], 0, 0, 0
-    for i, (problem, steps) in enumerate(solutions):
+    for i, (problem, steps, source) in enumerate(solutions):
         values = [mc[Prefix(problem, steps[:t])] for t in range(len(steps))]
         final = _answer(steps[-1])
         values.append(float(final == answers[problem]) if final is not None else mc[Prefix(problem, steps)])
@@ -76,7 +88,8 @@ def synthesize(policy: Policy, cfg: SynthConfig, out: str | Path | None = None, 
         total += len(keep)
         agree_exact += sum(int(e) == lab for e, lab in zip(exact, labels, strict=True))
         records.append({"id": f"prm-train-{i}", "problem": problem, "answer": answers[problem], "steps": list(steps),
-                        "mc": values, "rpe": labels, "verdicts": verdicts, "keep": keep, "exact": exact})
+                        "mc": values, "rpe": labels, "verdicts": verdicts, "keep": keep, "exact": exact,
+                        "source": source})
     stats = {"solutions": len(records), "steps": total, "kept_steps": kept,
              "consensus_rate": round(kept / max(total, 1), 4),
              "rpe_agrees_with_exact_labels": round(agree_exact / max(total, 1), 4),

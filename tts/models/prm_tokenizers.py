@@ -8,7 +8,7 @@ from __future__ import annotations
 from tts.models.tokenizer import build_tokenizer
 from tts.prm import protocol as P
 
-PRM_WORDS = ("problem", "says", "previous", "paragraph", "claims", "nothing", "True", "False",
+PRM_WORDS = ("After", "problem", "says", "previous", "paragraph", "claims", "nothing", "True", "False",
              "correct", "incorrect", "Step", "solution")
 # Plain concatenation: system and user turns end with a blank line, a non-empty assistant turn
 # with a newline; an empty assistant turn (the one being generated) renders as nothing.

@@ -47,7 +47,7 @@ class PRMTrainConfig:
     ffn: int = 256
     max_positions: int = 1024
     # Generative only: shares of the chats written without code / as ThinkPRM.
-    formats: dict = field(default_factory=lambda: {"code": 0.6, "nocode": 0.2, "think": 0.2})
+    formats: dict = field(default_factory=lambda: {"code": 0.7, "nocode": 0.15, "think": 0.15})
 
 
 # -- examples: token ids and a loss mask ------------------------------------------------------

@@ -142,10 +142,15 @@ class PolicyBase:
         return self._generate(prompts, n, sampling, stops, call, top_logprobs=0, include_stop=False)
 
     def complete(self, prompts: Sequence[str], n: int, sampling: Sampling, stop: Sequence[str] = (),
-                 top_logprobs: int = 0, include_stop: bool = True) -> list[list[StepCandidate]]:
+                 top_logprobs: int = 0, include_stop: bool = True,
+                 max_tokens: Sequence[int] | None = None) -> list[list[StepCandidate]]:
         """Raw completion of already-rendered prompts (the PRMs' multi-turn verifications): stop at
         the first of ``stop``, keep the stop string (``include_stop``), and report the
-        ``top_logprobs`` most likely tokens at every position."""
+        ``top_logprobs`` most likely tokens at every position. ``max_tokens`` caps each prompt's
+        generation below ``sampling.max_tokens`` (one call for prompts with different budgets
+        left)."""
+        if max_tokens is not None and len(max_tokens) != len(prompts):
+            raise ValueError(f"max_tokens needs one cap per prompt: {len(prompts)}, got {len(max_tokens)}")
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be an integer >= 1, got {n!r}")
         if top_logprobs < 0:
@@ -157,12 +162,18 @@ class PolicyBase:
         self._calls += 1
         if not prompts:
             return []
+        caps = [max(1, min(int(c), sampling.max_tokens)) for c in max_tokens] if max_tokens is not None else None
         return self._generate(list(prompts), n, sampling, stops, call, top_logprobs=top_logprobs,
-                              include_stop=include_stop)
+                              include_stop=include_stop, caps=caps)
+
+    def _cap(self, sampling: Sampling, caps: list[int] | None, i: int) -> int:
+        return sampling.max_tokens if caps is None else caps[i]
 
     def _generate(self, prompts: list[str], n: int, sampling: Sampling, stops: tuple[str, ...],
-                  call: int, top_logprobs: int = 0, include_stop: bool = False) -> list[list[StepCandidate]]:
-        """``n`` candidates per prompt, each cut at the first of ``stops`` (none: run to the end)."""
+                  call: int, top_logprobs: int = 0, include_stop: bool = False,
+                  caps: list[int] | None = None) -> list[list[StepCandidate]]:
+        """``n`` candidates per prompt, each cut at the first of ``stops`` (none: run to the end)
+        and after ``caps[i]`` tokens (default ``sampling.max_tokens``)."""
         raise NotImplementedError
 
     def _seed(self, sampling: Sampling, call: int, index: int) -> int:

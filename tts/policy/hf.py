@@ -64,7 +64,8 @@ class HFPolicy(PolicyBase):
 
     @torch.inference_mode()
     def _generate(self, prompts: list[str], n: int, sampling: Sampling, stops: tuple[str, ...],
-                  call: int, top_logprobs: int = 0, include_stop: bool = False) -> list[list[StepCandidate]]:
+                  call: int, top_logprobs: int = 0, include_stop: bool = False,
+                  caps: list[int] | None = None) -> list[list[StepCandidate]]:
         encoded = [self.tokenizer(p).input_ids for p in prompts]
         out: list[list[StepCandidate] | None] = [None] * len(prompts)
         fits = []
@@ -77,20 +78,22 @@ class HFPolicy(PolicyBase):
         for c in range(0, len(fits), per_chunk):
             chunk = fits[c : c + per_chunk]
             results = self._generate_chunk([encoded[i] for i in chunk], n, sampling,
-                                           self._seed(sampling, call, c), stops, top_logprobs, include_stop)
+                                           self._seed(sampling, call, c), stops, top_logprobs, include_stop,
+                                           [self._cap(sampling, caps, i) for i in chunk])
             for i, cands in zip(chunk, results, strict=True):
                 out[i] = cands
         return out  # type: ignore[return-value]
 
     def _generate_chunk(self, encoded: list[list[int]], n: int, sampling: Sampling, seed: int,
-                        stops: tuple[str, ...], top_logprobs: int, include_stop: bool) -> list[list[StepCandidate]]:
+                        stops: tuple[str, ...], top_logprobs: int, include_stop: bool,
+                        caps: list[int]) -> list[list[StepCandidate]]:
         pad = self.tokenizer.pad_token_id
         width = max(map(len, encoded))
         input_ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=self.device)
         mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded], device=self.device)
         # Each sequence may use the context its own prompt leaves; the batch runs to the longest
         # allowance and longer-prompt sequences are cut at theirs afterwards.
-        budgets = [min(sampling.max_tokens, self.max_model_len - len(e)) for e in encoded]
+        budgets = [min(cap, self.max_model_len - len(e)) for cap, e in zip(caps, encoded, strict=True)]
         kwargs = dict(do_sample=False) if sampling.greedy else dict(
             do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k)
         n, copies = greedy_split(n, sampling)

@@ -137,23 +137,18 @@ class GenerativePRM:
 
     def _complete(self, jobs: list[_Job], stop: tuple[str, ...], max_tokens: int | None = None,
                   logprobs: bool = False):
-        """One engine call for every job; each job's budget is what its verification has left."""
-        by_budget: dict[int, list[_Job]] = {}
-        for job in jobs:
-            left = max(1, self.max_tokens - job.generated_tokens)
-            by_budget.setdefault(min(left, max_tokens or left), []).append(job)
-        results = {}
-        # One call per distinct budget; in practice one (budgets only differ near the limit).
-        for budget, group in by_budget.items():
-            sampling = replace(self.sampling, max_tokens=budget)
-            self.engine_calls += 1
-            outs = self.engine.complete([g.prompt + g.text for g in group], 1, sampling, stop=stop,
-                                        top_logprobs=self.top_logprobs if logprobs else 0)
-            for g, (cand,) in zip(group, outs, strict=True):
-                g.prompt_tokens += max(cand.prompt_tokens, 0)
-                g.generated_tokens += cand.generated_tokens
-                results[id(g)] = cand
-        return [results[id(j)] for j in jobs]
+        """One engine call for every job; each job may generate what its verification has left
+        of ``self.max_tokens`` (and at most ``max_tokens`` in this stage)."""
+        caps = [max(1, min(self.max_tokens - j.generated_tokens, max_tokens or self.max_tokens)) for j in jobs]
+        self.engine_calls += 1
+        outs = self.engine.complete([j.prompt + j.text for j in jobs], 1, replace(self.sampling, max_tokens=max(caps)),
+                                    stop=stop, top_logprobs=self.top_logprobs if logprobs else 0, max_tokens=caps)
+        cands = []
+        for job, (cand,) in zip(jobs, outs, strict=True):
+            job.prompt_tokens += max(cand.prompt_tokens, 0)
+            job.generated_tokens += cand.generated_tokens
+            cands.append(cand)
+        return cands
 
     def _verify(self, jobs: list[_Job]) -> None:
         # Stage 1: the analyses.
