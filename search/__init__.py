@@ -1,1 +1,8 @@
-"""Search strategies, written only against the public API of ``tts`` (see ``tts/__init__.py``)."""
+"""Search strategies, written only against the public ``tts`` API. Each is a factory: call it
+with its settings to get a strategy for ``tts.search``."""
+
+from search.beam import beam_search
+from search.best_of_n import best_of_n
+from search.majority import majority_vote
+
+__all__ = ["beam_search", "best_of_n", "majority_vote"]

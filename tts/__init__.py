@@ -3,6 +3,7 @@
 The public API is what this module exports; ``search/`` strategies use nothing else.
 """
 
+from tts.budget import Budget, BudgetExhausted, Expand, Outcome, ProblemResult, Scheduler, Score, Spend
 from tts.grading import answers_equal, grade_solution, last_boxed, split_steps
 from tts.tasks import (
     Chain,
@@ -14,14 +15,26 @@ from tts.tasks import (
     load_processbench,
     make_processbench,
 )
+from tts.policy import GREEDY as GREEDY_SAMPLING
 from tts.policy import Policy, Prefix, Sampling, StepCandidate, load_policy
 from tts.prm import PRM, PRMScore, aggregate, first_wrong_step, load_prm
 from tts.sandbox import SandboxLimits, SandboxPool
+from tts.search_api import search
 from tts.tree import ROOT, SearchTree
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "GREEDY_SAMPLING",
+    "Budget",
+    "BudgetExhausted",
+    "Expand",
+    "Outcome",
+    "ProblemResult",
+    "Scheduler",
+    "Score",
+    "Spend",
+    "search",
     "PRM",
     "ROOT",
     "PRMScore",

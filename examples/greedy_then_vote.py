@@ -1,0 +1,36 @@
+"""A custom strategy in ~30 lines, written only against the public tts API: take the greedy
+solution, and if the PRM doubts it (min step reward < threshold), sample n more and answer with
+the PRM-weighted vote. Run: ``python examples/greedy_then_vote.py``."""
+
+from tts import GREEDY_SAMPLING, Expand, Outcome, Prefix, Sampling, Score, aggregate, last_boxed, split_steps
+from tts.grading.vote import canonical_answer, majority_vote
+
+
+def greedy_then_vote(n: int = 4, threshold: float = 0.5):
+    def strategy(problem):
+        [[first]] = yield Expand([Prefix(problem.problem)], 1, GREEDY_SAMPLING, to_end=True)
+        steps = split_steps(first.text)
+        [score] = yield Score([Prefix(problem.problem, tuple(steps))])
+        if aggregate(score.rewards, "min") >= threshold:
+            return Outcome(steps, score=aggregate(score.rewards, "min"))
+        [more] = yield Expand([Prefix(problem.problem)], n, Sampling(temperature=0.8, max_tokens=256), to_end=True)
+        solutions = [steps] + [split_steps(c.text) for c in more]
+        scores = yield Score([Prefix(problem.problem, tuple(s)) for s in solutions])
+        values = [aggregate(s.rewards, "min") for s in scores]
+        answers = [last_boxed(s[-1]) if s else None for s in solutions]
+        winner = majority_vote(answers, values)
+        best = max((i for i, a in enumerate(answers) if a is not None and canonical_answer(a) == canonical_answer(winner)),
+                   key=lambda i: values[i], default=0)
+        return Outcome(solutions[best], score=values[best])
+
+    return strategy
+
+
+if __name__ == "__main__":
+    from tts import load_policy, load_prm, search
+    from tts.tasks.splits import testbed_split
+
+    results = search(testbed_split("dev", limit=16), greedy_then_vote(), load_policy("hf"), load_prm("genprm", backend="hf"),
+                     budget=1024)
+    print(f"accuracy {sum(r.correct for r in results)}/{len(results)}, "
+          f"policy tokens {sum(r.spend.policy_generated for r in results)}")

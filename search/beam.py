@@ -1,0 +1,50 @@
+"""Step-level beam search: keep the ``width`` best partial solutions by PRM score, expand each
+with ``k`` candidate next steps, score the new steps (the PRM caches the old ones), repeat until
+every kept beam has finished or ``max_depth``. Batched across beams here and across problems by
+the scheduler. The tree of every expansion is kept for inspection."""
+
+from __future__ import annotations
+
+from tts import ROOT, BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, SearchTree, aggregate
+
+
+def beam_search(width: int = 4, k: int = 4, max_depth: int = 12, aggregation: str = "last",
+                sampling: Sampling | None = None):
+    if width < 1 or k < 1:
+        raise ValueError(f"beam width and candidates per beam must be >= 1, got {width}, {k}")
+    sampling = sampling or Sampling(temperature=0.8, max_tokens=64)
+    aggregate([], aggregation)
+
+    def strategy(problem):
+        tree = SearchTree(root_text=problem.problem)
+        beams = [ROOT]
+        finished: list[tuple[float, int]] = []
+        try:
+            for _ in range(max_depth):
+                prefixes = [Prefix(problem.problem, tuple(tree.steps(b))) for b in beams]
+                cands = yield Expand(prefixes, k, sampling)
+                parents = [b for b, row in zip(beams, cands, strict=True) for _ in row]
+                flat = [c for row in cands for c in row]
+                ids = tree.add_children(parents, [c.text for c in flat], tokens=[c.generated_tokens for c in flat],
+                                        terminal=[c.finished for c in flat])
+                scores = yield Score([Prefix(problem.problem, tuple(tree.steps(int(i)))) for i in ids])
+                values = [aggregate(s.rewards, aggregation) for s in scores]
+                tree.set_reward(ids, [s.rewards[-1] if s.rewards else 0.0 for s in scores])
+                ranked = sorted(zip(values, ids.tolist(), strict=True), key=lambda x: -x[0])
+                beams = []
+                for value, node in ranked:
+                    if tree.is_terminal(node):
+                        finished.append((value, node))
+                    elif len(beams) < width:
+                        beams.append(node)
+                if not beams or len(finished) >= width:
+                    break
+        except BudgetExhausted:
+            pass
+        pool = finished or [(0.0, b) for b in beams if b != ROOT]
+        if not pool:
+            return Outcome([], tree=tree)
+        value, node = max(pool, key=lambda x: x[0])
+        return Outcome(tree.steps(node), score=value, tree=tree, extra={"finished": len(finished)})
+
+    return strategy

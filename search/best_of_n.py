@@ -1,0 +1,30 @@
+"""Best-of-N: sample N full solutions, score every step with the PRM, keep the best solution by
+its aggregated score (min / last / prod / mean), or (``weighted``) the answer with the largest
+summed score."""
+
+from __future__ import annotations
+
+from tts import Expand, Outcome, Prefix, Sampling, Score, aggregate, last_boxed, split_steps
+from tts.grading.vote import canonical_answer, majority_vote
+
+
+def best_of_n(n: int = 8, aggregation: str = "min", weighted: bool = False, sampling: Sampling | None = None):
+    sampling = sampling or Sampling(temperature=0.8, max_tokens=256)
+    aggregate([], aggregation)  # an unknown aggregation fails here, not mid-run
+
+    def strategy(problem):
+        [cands] = yield Expand([Prefix(problem.problem)], n, sampling, to_end=True)
+        solutions = [split_steps(c.text) for c in cands]
+        scores = yield Score([Prefix(problem.problem, tuple(s)) for s in solutions])
+        values = [aggregate(s.rewards, aggregation) for s in scores]
+        answers = [last_boxed(s[-1]) if s else None for s in solutions]
+        if weighted:
+            winner = majority_vote(answers, values)
+            best = max((i for i, a in enumerate(answers) if a is not None
+                        and canonical_answer(a) == canonical_answer(winner)), key=lambda i: values[i], default=0)
+        else:
+            best = max(range(len(values)), key=lambda i: values[i], default=0)
+        return Outcome(solutions[best] if solutions else [], score=values[best] if values else None,
+                       extra={"scores": values, "answers": answers})
+
+    return strategy

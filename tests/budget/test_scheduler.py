@@ -1,0 +1,116 @@
+"""The scheduler and the strategies, end to end on the shipped models (HF; vLLM in the slow set)."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+import search
+from tts import Budget, Expand, Outcome, Prefix, Sampling, search as run
+from tts.tasks.splits import testbed_split
+
+PROBLEMS = testbed_split("dev", limit=6)
+
+
+@pytest.fixture(scope="module")
+def genprm(hf_genprm_engine, sandbox):
+    from tts.prm import GenerativePRM
+
+    return GenerativePRM(hf_genprm_engine, sandbox=sandbox)
+
+
+STRATEGIES = {
+    "majority": lambda: search.majority_vote(4),
+    "best_of_n": lambda: search.best_of_n(4),
+    "best_of_n_weighted": lambda: search.best_of_n(4, aggregation="prod", weighted=True),
+    "beam": lambda: search.beam_search(width=2, k=2),
+}
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_strategies_run_end_to_end_within_budget(name, hf_policy, genprm):
+    budget = 300
+    results = run(PROBLEMS, STRATEGIES[name](), hf_policy, genprm, budget=budget, progress=False)
+    assert len(results) == len(PROBLEMS)
+    for r in results:
+        assert r.error is None, r.error
+        assert r.spend.policy_generated <= budget  # never overspent
+        assert r.steps and r.answer is not None and isinstance(r.correct, bool)
+        if name != "majority":
+            assert r.spend.prm_generated > 0
+
+
+def test_one_call_per_round_across_problems(hf_policy, genprm):
+    calls = []
+
+    class Counting:
+        def __init__(self, inner):
+            self.inner, self.model = inner, inner.model
+
+        def generate(self, prefixes, *a, **kw):
+            calls.append(len(prefixes))
+            return self.inner.generate(prefixes, *a, **kw)
+
+    results = run(PROBLEMS, search.beam_search(width=2, k=2, max_depth=3), Counting(hf_policy), genprm, progress=False)
+    assert all(r.error is None for r in results)
+    assert len(calls) <= 3 and calls[0] == len(PROBLEMS)  # all problems' beams in one call per round
+
+
+def test_totals_equal_recorded_spend_and_global_cap(hf_policy):
+    results = run(PROBLEMS, search.majority_vote(8), hf_policy, budget=Budget(total=900), progress=False)
+    total = sum(r.spend.policy_generated for r in results)
+    assert total <= 900
+    assert all(r.spend.tokens == r.spend.policy_prompt + r.spend.policy_generated for r in results)
+    assert all(r.spend.flops > 0 for r in results if r.spend.policy_generated)
+
+
+def test_deterministic_under_a_seed():
+    from tts import load_policy
+
+    a = run(PROBLEMS, search.majority_vote(4), load_policy("hf", seed=7), progress=False)
+    b = run(PROBLEMS, search.majority_vote(4), load_policy("hf", seed=7), progress=False)
+    assert [r.steps for r in a] == [r.steps for r in b]
+
+
+def test_a_failing_problem_does_not_stop_the_others(hf_policy):
+    def flaky(problem):
+        [[c]] = yield Expand([Prefix(problem.problem)], 1, Sampling(max_tokens=32), to_end=True)
+        if problem.id == PROBLEMS[2].id:
+            raise RuntimeError("boom on purpose")
+        return Outcome([c.text])
+
+    results = run(PROBLEMS, flaky, hf_policy, progress=False)
+    assert "boom on purpose" in results[2].error and results[2].failed and results[2].correct is False
+    assert all(r.error is None for i, r in enumerate(results) if i != 2)
+
+
+def test_score_without_prm_is_a_clear_error(hf_policy):
+    results = run(PROBLEMS[:1], search.best_of_n(2), hf_policy, prm=None, progress=False)
+    assert "no prm" in results[0].error
+
+
+def test_bad_budget():
+    with pytest.raises(ValueError, match="per_problem"):
+        Budget(per_problem=0)
+
+
+def test_beam_search_keeps_an_exportable_tree(hf_policy, genprm):
+    [r] = run(PROBLEMS[:1], search.beam_search(width=2, k=2), hf_policy, genprm, progress=False)
+    g = r.tree.to_networkx()
+    assert g.number_of_nodes() == len(r.tree) > 1
+
+
+def test_example_custom_strategy_runs(hf_policy, genprm):
+    path = Path(__file__).parents[2] / "examples" / "greedy_then_vote.py"
+    spec = importlib.util.spec_from_file_location("greedy_then_vote", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    results = run(PROBLEMS, mod.greedy_then_vote(n=2), hf_policy, genprm, budget=600, progress=False)
+    assert all(r.error is None and r.answer is not None for r in results)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["majority", "beam"])
+def test_strategies_on_vllm(name, vllm_policy, genprm):
+    results = run(PROBLEMS[:3], STRATEGIES[name](), vllm_policy, genprm, budget=300, progress=False)
+    assert all(r.error is None and r.spend.policy_generated <= 300 and r.steps for r in results)

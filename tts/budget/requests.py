@@ -1,0 +1,33 @@
+"""What a strategy asks the scheduler for. A strategy is a generator: it yields one request, the
+scheduler batches it with every other live problem's request into one engine call per round,
+and sends back the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tts.policy.base import Prefix, Sampling
+
+
+@dataclass
+class Expand:
+    """``k`` candidates for each prefix: the next step, or (``to_end``) the rest of the solution.
+    Result: ``list[list[StepCandidate]]``, ``k`` per prefix (fewer tokens if the budget clipped
+    the round)."""
+
+    prefixes: list[Prefix]
+    k: int
+    sampling: Sampling = field(default_factory=Sampling)
+    to_end: bool = False
+
+
+@dataclass
+class Score:
+    """Step rewards for each prefix. Result: ``list[PRMScore]``."""
+
+    prefixes: list[Prefix]
+
+
+class BudgetExhausted(Exception):
+    """Thrown into a strategy when its problem's budget cannot pay for another request; the
+    strategy returns its best answer so far."""

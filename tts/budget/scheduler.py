@@ -1,0 +1,238 @@
+"""The scheduler: runs one strategy on many problems at once, one policy call and one PRM call
+per round.
+
+Each problem's strategy is a generator that yields requests (``Expand``, ``Score``). A round has
+two halves, as vLLM's scheduler does: ``_plan`` takes every live problem's pending request, clips
+expansions to what each budget has left, and merges them into one batched policy call and one
+batched PRM call; ``_update`` charges every token to its problem and sends each generator its
+result, which yields its next request. A strategy that raises marks its problem failed with the
+error; the others finish.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import traceback
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from tts.budget.budget import Budget, Spend
+from tts.budget.requests import BudgetExhausted, Expand, Score
+from tts.grading.boxed import last_boxed
+from tts.grading.equivalence import answers_equal
+from tts.tasks.records import Problem
+
+
+@dataclass
+class Outcome:
+    """What a strategy returns: the chosen solution's steps and its score."""
+
+    steps: list[str]
+    score: float | None = None
+    tree: Any = None  # a SearchTree, for strategies that keep one
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class ProblemResult:
+    problem: Problem
+    steps: list[str]
+    answer: str | None
+    correct: bool | None  # None: the problem has no reference answer
+    score: float | None
+    spend: Spend
+    rounds: int
+    error: str | None = None
+    tree: Any = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+Strategy = Callable[[Problem], Generator[Expand | Score, Any, Outcome]]
+
+
+def _params(engine) -> int:
+    model = getattr(engine, "model", None)
+    try:
+        return int(sum(p.numel() for p in model.parameters())) if model is not None else 0
+    except (AttributeError, TypeError):
+        return 0
+
+
+class Scheduler:
+    def __init__(self, policy, prm=None, budget: Budget | None = None, progress: bool = True) -> None:
+        self.policy = policy
+        self.prm = prm
+        self.budget = budget or Budget()
+        self.progress = progress
+        # FLOPs estimate: 2 x parameters x tokens (the engines' own models, when they expose them).
+        self.policy_params = _params(policy)
+        self.prm_params = _params(getattr(prm, "engine", prm)) if prm is not None else 0
+        self.spent_total = 0  # generated policy tokens, all problems
+
+    def run(self, problems: Sequence[Problem], strategy: Strategy) -> list[ProblemResult]:
+        state = [_Live(p) for p in problems]
+        for s in state:
+            s.start(strategy)
+        bar = tqdm(total=len(state), desc="search", unit="problem", disable=not self.progress, mininterval=1.0)
+        done = sum(s.finished for s in state)
+        bar.update(done)
+        while True:
+            live = [s for s in state if not s.finished]
+            if not live:
+                break
+            self._round(live)
+            now = sum(s.finished for s in state)
+            bar.update(now - done)
+            done = now
+        bar.close()
+        return [s.result() for s in state]
+
+    # -- one round ----------------------------------------------------------------------------
+    def _left(self, s: _Live) -> int | None:
+        caps = []
+        if self.budget.per_problem is not None:
+            caps.append(self.budget.per_problem - s.spend.policy_generated)
+        if self.budget.total is not None:
+            caps.append(self.budget.total - self.spent_total)
+        return min(caps) if caps else None
+
+    def _plan(self, live: list[_Live]) -> tuple[list[tuple[_Live, Expand]], list[tuple[_Live, Score]]]:
+        expands, scores = [], []
+        reserved = 0  # of the shared total, promised to earlier problems this round
+        for s in live:
+            req = s.pending
+            if isinstance(req, Score):
+                if self.prm is None:
+                    s.fail(ValueError("the strategy asked for PRM scores but no prm was given to search()"))
+                else:
+                    scores.append((s, req))
+                continue
+            if not isinstance(req, Expand):
+                s.fail(TypeError(f"a strategy must yield Expand or Score requests, got {type(req).__name__}"))
+                continue
+            rows = len(req.prefixes) * req.k
+            if rows == 0:
+                s.send([])
+                continue
+            left = self._left(s)
+            if left is not None and self.budget.total is not None:
+                left -= reserved
+            if left is not None:
+                cap = left // rows  # worst case: every row generates max_tokens
+                if cap < 1:
+                    s.throw(BudgetExhausted(f"budget spent: {s.spend.policy_generated} generated tokens"))
+                    continue
+                if cap < req.sampling.max_tokens:
+                    req = dataclasses.replace(req, sampling=dataclasses.replace(req.sampling, max_tokens=cap))
+                reserved += rows * req.sampling.max_tokens
+            expands.append((s, req))
+        return expands, scores
+
+    def _round(self, live: list[_Live]) -> None:
+        expands, scores = self._plan(live)
+        # One policy call per distinct (k, sampling, to_end): in practice one per round.
+        groups: dict[tuple, list[tuple[_Live, Expand]]] = {}
+        for s, req in expands:
+            groups.setdefault((req.k, req.sampling, req.to_end), []).append((s, req))
+        results: dict[int, Any] = {}
+        for (k, sampling, to_end), group in groups.items():
+            prefixes = [p for _, req in group for p in req.prefixes]
+            cands = self.policy.generate(prefixes, k, sampling, stop_at_step=not to_end)
+            at = 0
+            for s, req in group:
+                mine = cands[at : at + len(req.prefixes)]
+                at += len(req.prefixes)
+                spend = Spend(policy_calls=1)
+                for row in mine:
+                    # The prompt is processed once per prefix (n samples share it).
+                    spend.policy_prompt += max(row[0].prompt_tokens, 0) if row else 0
+                    spend.policy_generated += sum(c.generated_tokens for c in row)
+                spend.flops = 2.0 * self.policy_params * (spend.policy_prompt + spend.policy_generated)
+                s.spend.add(spend)
+                self.spent_total += spend.policy_generated
+                results[id(s)] = mine
+        if scores:
+            prefixes = [p for _, req in scores for p in req.prefixes]
+            out = self.prm.score(prefixes)
+            at = 0
+            for s, req in scores:
+                mine = out[at : at + len(req.prefixes)]
+                at += len(req.prefixes)
+                spend = Spend(prm_calls=1, prm_prompt=sum(x.prompt_tokens for x in mine),
+                              prm_generated=sum(x.generated_tokens for x in mine))
+                spend.flops = 2.0 * self.prm_params * (spend.prm_prompt + spend.prm_generated)
+                s.spend.add(spend)
+                results[id(s)] = mine
+        for s in live:
+            if id(s) in results and not s.finished:
+                s.rounds += 1
+                s.send(results[id(s)])
+
+
+class _Live:
+    """One problem's strategy generator and what it has spent."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.spend = Spend()
+        self.rounds = 0
+        self.pending: Any = None
+        self.outcome: Outcome | None = None
+        self.error: str | None = None
+        self.finished = False
+        self.gen: Generator | None = None
+
+    def start(self, strategy: Strategy) -> None:
+        try:
+            self.gen = strategy(self.problem)
+            self.pending = next(self.gen)
+        except StopIteration as stop:
+            self._finish(stop.value)
+        except Exception as e:  # noqa: BLE001  (one problem's failure must not stop the others)
+            self.fail(e)
+
+    def send(self, value: Any) -> None:
+        self._step(lambda: self.gen.send(value))
+
+    def throw(self, exc: BaseException) -> None:
+        self._step(lambda: self.gen.throw(exc))
+
+    def _step(self, advance: Callable[[], Any]) -> None:
+        try:
+            self.pending = advance()
+        except StopIteration as stop:
+            self._finish(stop.value)
+        except BudgetExhausted:
+            self._finish(None)  # the strategy let the budget end it without an answer
+        except Exception as e:  # noqa: BLE001
+            self.fail(e)
+
+    def _finish(self, outcome: Outcome | None) -> None:
+        if outcome is not None and not isinstance(outcome, Outcome):
+            self.fail(TypeError(f"a strategy must return an Outcome, got {type(outcome).__name__}"))
+            return
+        self.outcome = outcome or Outcome(steps=[])
+        self.finished = True
+
+    def fail(self, e: BaseException) -> None:
+        self.error = f"{type(e).__name__}: {e}\n" + "".join(traceback.format_tb(e.__traceback__)[-3:])
+        self.finished = True
+        if self.gen is not None:
+            self.gen.close()
+
+    def result(self) -> ProblemResult:
+        o = self.outcome or Outcome(steps=[])
+        answer = last_boxed(o.steps[-1]) if o.steps else None
+        answer = answer.strip() if answer is not None else None
+        gold = self.problem.answer
+        correct = answers_equal(answer, gold) if gold not in (None, "") and self.error is None else (
+            False if self.error is not None else None)
+        return ProblemResult(self.problem, list(o.steps), answer, correct, o.score, self.spend, self.rounds,
+                             self.error, o.tree, dict(o.extra))
