@@ -4,5 +4,6 @@ with its settings to get a strategy for ``tts.search``."""
 from search.beam import beam_search
 from search.best_of_n import best_of_n
 from search.majority import majority_vote
+from search.mcts import mcts
 
-__all__ = ["beam_search", "best_of_n", "majority_vote"]
+__all__ = ["beam_search", "best_of_n", "majority_vote", "mcts"]

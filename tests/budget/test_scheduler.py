@@ -114,3 +114,34 @@ def test_example_custom_strategy_runs(hf_policy, genprm):
 def test_strategies_on_vllm(name, vllm_policy, genprm):
     results = run(PROBLEMS[:3], STRATEGIES[name](), vllm_policy, genprm, budget=300, progress=False)
     assert all(r.error is None and r.spend.policy_generated <= 300 and r.steps for r in results)
+
+
+def test_mcts_bookkeeping_agrees_with_the_plain_python_tree(hf_genprm_engine, sandbox):
+    """The same MCTS run (HF is deterministic under its seed; the PRM is greedy) with the Numba
+    kernels and with the plain-Python references gives the same tree: visits, values, priors."""
+    from tts import load_policy
+    from tts.prm import GenerativePRM
+
+    trees = []
+    for reference in (False, True):
+        policy = load_policy("hf", seed=3)
+        prm = GenerativePRM(hf_genprm_engine, sandbox=sandbox)
+        [r] = run(PROBLEMS[:1], search.mcts(simulations=12, parallel=4, k=2, reference_tree=reference), policy, prm,
+                  budget=2000, progress=False)
+        assert r.error is None, r.error
+        trees.append(r.tree)
+    kernel, ref = trees
+    assert len(kernel) == len(ref) > 1 and kernel.texts == ref.texts
+    n = len(kernel)
+    for row in ("visits", "virtual_loss", "num_children", "parent"):
+        assert (getattr(kernel.arrays, row)[:n] == getattr(ref.arrays, row)[:n]).all(), row
+    for row in ("value_sum", "value_max", "prior", "reward"):
+        assert getattr(kernel.arrays, row)[:n] == pytest.approx(getattr(ref.arrays, row)[:n], nan_ok=True), row
+    assert kernel.arrays.virtual_loss[:n].sum() == 0  # every selection's virtual loss was taken back
+
+
+def test_mcts_runs_within_budget(hf_policy, genprm):
+    results = run(PROBLEMS[:3], search.mcts(simulations=8, parallel=4, k=2), hf_policy, genprm, budget=150,
+                  progress=False)
+    for r in results:
+        assert r.error is None and r.spend.policy_generated <= 150 and r.tree is not None

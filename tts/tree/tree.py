@@ -10,14 +10,18 @@ from typing import Any
 
 import numpy as np
 
-from tts.tree import kernels
+from tts.tree import kernels, reference
 from tts.tree.arrays import PRUNED, ROOT, TERMINAL, TreeArrays, grow, new_tree
 
 
 class SearchTree:
     """A growable search tree. Node 0 is the root (the problem, no step text)."""
 
-    def __init__(self, capacity: int = 1024, root_text: str = "") -> None:
+    def __init__(self, capacity: int = 1024, root_text: str = "", reference: bool = False) -> None:
+        """``reference=True`` runs the search verbs (selection, virtual loss, backup) through the
+        plain-Python references instead of the Numba kernels: same results, for checking a
+        strategy's bookkeeping end to end."""
+        self.reference = reference
         self._set_arrays(new_tree(capacity))
         self.texts: list[str] = [root_text]
         # Free-form per-node payload (token ids, log-probs, answers...), kept off the hot arrays.
@@ -120,15 +124,32 @@ class SearchTree:
         self, num: int, c_puct: float = 1.0, fpu: float = 0.0, use_max: bool = False,
         virtual_loss: int = 1, root: int = ROOT,
     ) -> np.ndarray:
+        if self.reference:
+            return np.asarray(reference.select_puct_batch(self.arrays, root, num, c_puct, fpu, use_max, virtual_loss),
+                              dtype=np.int32)
         return kernels.select_puct_batch(self._packed, root, num, c_puct, fpu, use_max, virtual_loss)
 
     def backup(self, leaf: int, value: float, virtual_loss: int = 0) -> None:
+        if self.reference:
+            reference.backup(self.arrays, int(leaf), float(value), virtual_loss)
+            return
         kernels.backup(self._packed, leaf, float(value), virtual_loss)
 
     def backup_batch(self, leaves: np.ndarray, values: np.ndarray, virtual_loss: int = 1) -> None:
+        if self.reference:
+            reference.backup_batch(self.arrays, list(leaves), list(values), virtual_loss)
+            return
         kernels.backup_batch(
             self._packed, np.asarray(leaves, np.int32), np.asarray(values, np.float64), virtual_loss
         )
+
+    def release_virtual_loss(self, leaves: Sequence[int] | np.ndarray, amount: int = 1) -> None:
+        """Take back selections' virtual loss without backing up a value."""
+        for leaf in np.asarray(leaves, dtype=np.int64).reshape(-1):
+            if self.reference:
+                reference.add_virtual_loss(self.arrays, int(leaf), -amount)
+            else:
+                kernels.add_virtual_loss(self._packed, int(leaf), -amount)
 
     def prune(self, node: int) -> int:
         return int(kernels.prune_subtree(self._packed, node))

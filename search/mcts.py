@@ -1,0 +1,84 @@
+"""MCTS with PUCT over the Numba tree. Each round selects ``parallel`` leaves at once (virtual
+loss spreads them over the tree), so one round is one batched policy call (expand every selected
+node with ``k`` candidate steps) and one batched PRM call (score the new steps). Priors come from
+the policy's log-probs (softmax of each candidate's mean token log-prob among its siblings),
+values from the PRM (the ``aggregation`` of the path's step rewards). Progressive widening: a
+node visited N times may hold ceil(widen_c * N ** widen_alpha) children; a selection that passes
+a node with room expands that node again instead of descending."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tts import ROOT, BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, SearchTree, aggregate
+
+
+def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1.5, widen_c: float = 1.0,
+         widen_alpha: float = 0.5, max_depth: int = 12, aggregation: str = "min", sampling: Sampling | None = None,
+         reference_tree: bool = False):
+    if simulations < 1 or parallel < 1 or k < 1:
+        raise ValueError(f"simulations, parallel and k must be >= 1, got {simulations}, {parallel}, {k}")
+    sampling = sampling or Sampling(temperature=0.8, max_tokens=64)
+    aggregate([], aggregation)
+
+    def widen_target(tree: SearchTree, leaf: int) -> int:
+        arrays = tree.arrays
+        for node in tree.path(leaf)[:-1].tolist():
+            room = math.ceil(widen_c * max(1, int(arrays.visits[node])) ** widen_alpha)
+            if not tree.is_terminal(node) and tree.depth(node) < max_depth and int(arrays.num_children[node]) < room:
+                return node
+        return leaf
+
+    def strategy(problem):
+        tree = SearchTree(root_text=problem.problem, reference=reference_tree)
+        value = {}  # node -> aggregated PRM score of its path
+        done = 0
+        try:
+            while done < simulations:
+                leaves = tree.select_puct_batch(min(parallel, simulations - done), c_puct=c_puct, virtual_loss=1)
+                targets = [widen_target(tree, int(leaf)) for leaf in leaves]
+                grow = list(dict.fromkeys(t for t in targets if not tree.is_terminal(t) and tree.depth(t) < max_depth))
+                new_value: dict[int, float] = {}
+                if grow:
+                    cands = yield Expand([Prefix(problem.problem, tuple(tree.steps(t))) for t in grow], k, sampling)
+                    parents, texts, priors, tokens, terminal = [], [], [], [], []
+                    for t, row in zip(grow, cands, strict=True):
+                        logits = np.array([c.mean_logprob if c.logprobs else 0.0 for c in row])
+                        p = np.exp(logits - logits.max())
+                        for c, prior in zip(row, p / p.sum(), strict=True):
+                            parents.append(t)
+                            texts.append(c.text)
+                            priors.append(prior)
+                            tokens.append(c.generated_tokens)
+                            terminal.append(c.finished or tree.depth(t) + 1 >= max_depth)
+                    ids = tree.add_children(parents, texts, priors=priors, tokens=tokens, terminal=terminal)
+                    scores = yield Score([Prefix(problem.problem, tuple(tree.steps(int(i)))) for i in ids])
+                    tree.set_reward(ids, [s.rewards[-1] if s.rewards else 0.0 for s in scores])
+                    for i, s in zip(ids.tolist(), scores, strict=True):
+                        value[i] = aggregate(s.rewards, aggregation)
+                    for parent, i in zip(parents, ids.tolist(), strict=True):
+                        new_value[parent] = max(new_value.get(parent, -1.0), value[i])
+                    # Each new child counts one evaluation (its own PRM value).
+                    tree.backup_batch(ids, [value[i] for i in ids.tolist()], virtual_loss=0)
+                # The selections themselves: take back their virtual loss; a selected terminal
+                # node is re-evaluated by its stored value.
+                terminal_hits = [int(leaf) for leaf, t in zip(leaves, targets, strict=True)
+                                 if tree.is_terminal(t) and t not in new_value]
+                others = [int(leaf) for leaf, t in zip(leaves, targets, strict=True) if not (tree.is_terminal(t) and t not in new_value)]
+                if terminal_hits:
+                    tree.backup_batch(terminal_hits, [value.get(t, 0.0) for t in terminal_hits], virtual_loss=1)
+                tree.release_virtual_loss(others)
+                done += len(leaves)
+        except BudgetExhausted:
+            pass
+        finals = [n for n in value if tree.is_terminal(n)]
+        pool = finals or list(value)
+        if not pool:
+            return Outcome([], tree=tree)
+        best = max(pool, key=lambda n: (value[n], int(tree.arrays.visits[n])))
+        return Outcome(tree.steps(best), score=value[best], tree=tree,
+                       extra={"simulations": done, "nodes": len(tree), "finished": len(finals)})
+
+    return strategy
