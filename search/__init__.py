@@ -3,7 +3,10 @@ with its settings to get a strategy for ``tts.search``."""
 
 from search.beam import beam_search
 from search.best_of_n import best_of_n
+from search.dvts import dvts
 from search.majority import majority_vote
 from search.mcts import mcts
+from search.particle_filter import particle_filter
+from search.refine import refine
 
-__all__ = ["beam_search", "best_of_n", "majority_vote", "mcts"]
+__all__ = ["beam_search", "best_of_n", "dvts", "majority_vote", "mcts", "particle_filter", "refine"]

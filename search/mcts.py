@@ -4,20 +4,27 @@ node with ``k`` candidate steps) and one batched PRM call (score the new steps).
 the policy's log-probs (softmax of each candidate's mean token log-prob among its siblings),
 values from the PRM (the ``aggregation`` of the path's step rewards). Progressive widening: a
 node visited N times may hold ceil(widen_c * N ** widen_alpha) children; a selection that passes
-a node with room expands that node again instead of descending."""
+a node with room expands that node again instead of descending.
+
+``rollout=True`` (the default) also completes every new step with one policy rollout to the end of
+the solution; the rollout's steps enter the tree as a finished branch, scored by the PRM, and a new
+step's value mixes its own PRM value with its rollout's (``rollout_weight``). Without rollouts
+each round deepens the tree by at most one step, which on the testbed rarely reaches an answer
+within a few dozen simulations."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
-from tts import ROOT, BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, SearchTree, aggregate
+from tts import BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, SearchTree, aggregate, split_steps
 
 
 def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1.5, widen_c: float = 1.0,
          widen_alpha: float = 0.5, max_depth: int = 12, aggregation: str = "min", sampling: Sampling | None = None,
-         reference_tree: bool = False):
+         rollout: bool = True, rollout_weight: float = 0.5, rollout_tokens: int = 256, reference_tree: bool = False):
     if simulations < 1 or parallel < 1 or k < 1:
         raise ValueError(f"simulations, parallel and k must be >= 1, got {simulations}, {parallel}, {k}")
     sampling = sampling or Sampling(temperature=0.8, max_tokens=64)
@@ -58,6 +65,8 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
                     tree.set_reward(ids, [s.rewards[-1] if s.rewards else 0.0 for s in scores])
                     for i, s in zip(ids.tolist(), scores, strict=True):
                         value[i] = aggregate(s.rewards, aggregation)
+                    if rollout:
+                        yield from _rollouts(tree, problem, [i for i in ids.tolist() if not tree.is_terminal(i)], value)
                     for parent, i in zip(parents, ids.tolist(), strict=True):
                         new_value[parent] = max(new_value.get(parent, -1.0), value[i])
                     # Each new child counts one evaluation (its own PRM value).
@@ -80,5 +89,28 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
         best = max(pool, key=lambda n: (value[n], int(tree.arrays.visits[n])))
         return Outcome(tree.steps(best), score=value[best], tree=tree,
                        extra={"simulations": done, "nodes": len(tree), "finished": len(finals)})
+
+    def _rollouts(tree: SearchTree, problem, nodes: list[int], value: dict[int, float]):
+        """Complete each node's solution once; the completion's steps become a finished branch."""
+        if not nodes:
+            return
+        roll = replace(sampling, max_tokens=rollout_tokens)
+        cands = yield Expand([Prefix(problem.problem, tuple(tree.steps(n))) for n in nodes], 1, roll, to_end=True)
+        ends = []
+        for n, (c,) in zip(nodes, cands, strict=True):
+            node = n
+            rest = split_steps(c.text)
+            for j, step in enumerate(rest):
+                last = j == len(rest) - 1
+                [node] = tree.add_children([node], [step], terminal=[last]).tolist()
+            if node != n:
+                ends.append((n, node))
+        if not ends:
+            return
+        scores = yield Score([Prefix(problem.problem, tuple(tree.steps(end))) for _, end in ends])
+        for (n, end), s in zip(ends, scores, strict=True):
+            value[end] = aggregate(s.rewards, aggregation)
+            tree.set_reward([end], [s.rewards[-1] if s.rewards else 0.0])
+            value[n] = (1 - rollout_weight) * value[n] + rollout_weight * value[end]
 
     return strategy

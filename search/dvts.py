@@ -1,0 +1,50 @@
+"""Diverse verifier tree search (DVTS): ``subtrees`` independent searches, each a beam of width
+one that expands its current step with ``k`` candidates and keeps the one the PRM likes best.
+The budget is split evenly because every subtree does the same work per round; all subtrees
+(and all problems) share each round's policy and PRM call."""
+
+from __future__ import annotations
+
+from tts import BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, aggregate, last_boxed
+from tts.grading.vote import canonical_answer, majority_vote
+
+
+def dvts(subtrees: int = 4, k: int = 4, max_depth: int = 12, aggregation: str = "last", weighted: bool = False,
+         sampling: Sampling | None = None):
+    if subtrees < 1 or k < 1:
+        raise ValueError(f"subtrees and k must be >= 1, got {subtrees}, {k}")
+    sampling = sampling or Sampling(temperature=0.8, max_tokens=64)
+    aggregate([], aggregation)
+
+    def strategy(problem):
+        live = [()] * subtrees  # each subtree's steps so far
+        done: list[tuple[float, tuple[str, ...]]] = []
+        try:
+            for _ in range(max_depth):
+                if not live:
+                    break
+                cands = yield Expand([Prefix(problem.problem, s) for s in live], k, sampling)
+                children = [(s + (c.text,), c.finished) for s, row in zip(live, cands, strict=True) for c in row]
+                scores = yield Score([Prefix(problem.problem, steps) for steps, _ in children])
+                values = [aggregate(x.rewards, aggregation) for x in scores]
+                nxt = []
+                for t in range(len(live)):
+                    best = max(range(t * k, (t + 1) * k), key=lambda i: values[i])
+                    steps, finished = children[best]
+                    (done.append((values[best], steps)) if finished else nxt.append(steps))
+                live = nxt
+        except BudgetExhausted:
+            pass
+        if not done:
+            done = [(0.0, s) for s in live if s]
+        if not done:
+            return Outcome([])
+        if weighted:
+            answers = [last_boxed(s[-1]) for _, s in done]
+            winner = majority_vote(answers, [v for v, _ in done])
+            done = [d for d, a in zip(done, answers, strict=True)
+                    if a is not None and canonical_answer(a) == canonical_answer(winner)] or done
+        value, steps = max(done, key=lambda d: d[0])
+        return Outcome(list(steps), score=value, extra={"finished": len(done)})
+
+    return strategy
