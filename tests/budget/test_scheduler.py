@@ -41,7 +41,7 @@ def test_strategies_run_end_to_end_within_budget(name, hf_policy, genprm):
         assert r.spend.policy_generated <= budget  # never overspent
         assert r.steps and isinstance(r.correct, bool)
         if name != "majority":
-            assert r.spend.prm_generated > 0
+            assert r.spend.prm_calls > 0  # (tokens may be 0: the shared PRM cached these steps in an earlier test)
 
 
 def test_one_call_per_round_across_problems(hf_policy, genprm):
