@@ -1,0 +1,107 @@
+"""Search benchmarks, measured side by side in one run on the embedded models.
+
+    python -m benchmarks.search [--problems 32] [--budget 1024] [--timing-problems 64]
+
+1. Accuracy at equal budget: every strategy on the first ``--problems`` test-split problems, each
+   problem capped at ``--budget`` generated policy tokens, with the shipped GenPRM; accuracy,
+   tokens actually spent (policy generated, PRM generated), wall time.
+2. Engine utilisation: the share of wall time spent inside policy and PRM calls, for beam search
+   and MCTS (the rest is the search core's own overhead).
+3. Beam search vs best-of-N wall time per generated policy token, over ``--timing-problems``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+
+import search
+from tts import Budget, load_policy, load_prm
+from tts import search as run
+from tts.tasks.splits import testbed_split
+
+
+class Timed:
+    """Counts the wall time spent inside an engine's calls."""
+
+    def __init__(self, inner, method: str) -> None:
+        self.inner, self.method, self.seconds = inner, method, 0.0
+        self.model = getattr(inner, "model", None)
+        self.engine = getattr(inner, "engine", None)
+        self.name = getattr(inner, "name", "engine")
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def _call(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return getattr(self.inner, self.method)(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+    def generate(self, *args, **kwargs):
+        return self._call(*args, **kwargs)
+
+    def score(self, *args, **kwargs):
+        return self._call(*args, **kwargs)
+
+
+STRATEGIES = {
+    "majority vote (N=16)": lambda: search.majority_vote(16),
+    "best-of-N (N=16, min)": lambda: search.best_of_n(16, aggregation="min"),
+    "best-of-N weighted (N=16)": lambda: search.best_of_n(16, aggregation="min", weighted=True),
+    "beam (4 x 4)": lambda: search.beam_search(width=4, k=4),
+    "DVTS (4 subtrees x 4)": lambda: search.dvts(subtrees=4, k=4),
+    "MCTS (32 sims, 8 in flight)": lambda: search.mcts(simulations=32, parallel=8, k=3),
+    "particle filter (16)": lambda: search.particle_filter(16),
+    "refine (3 turns)": lambda: search.refine(3),
+}
+
+
+def one(problems, strategy, policy, prm, budget):
+    pol, crit = Timed(policy, "generate"), Timed(prm, "score")
+    prm.clear_cache()  # every strategy pays for its own verifications
+    start = time.perf_counter()
+    results = run(problems, strategy, pol, crit, budget=Budget(per_problem=budget), progress=False)
+    wall = time.perf_counter() - start
+    return {"accuracy": round(100 * sum(bool(r.correct) for r in results) / len(results), 1),
+            "failed": sum(r.failed for r in results),
+            "policy_generated": sum(r.spend.policy_generated for r in results) // len(results),
+            "prm_generated": sum(r.spend.prm_generated for r in results) // len(results),
+            "wall_s": round(wall, 1), "engine_share": round((pol.seconds + crit.seconds) / wall, 3),
+            "max_spent": max(r.spend.policy_generated for r in results)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--problems", type=int, default=32)
+    ap.add_argument("--budget", type=int, default=1024, help="generated policy tokens per problem")
+    ap.add_argument("--timing-problems", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--only", nargs="*", default=None, help="strategy names (substring match)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    policy = load_policy("hf", seed=0)
+    prm = load_prm("genprm", backend="hf")
+    problems = testbed_split("test", limit=args.problems)
+    print(json.dumps({"problems": len(problems), "budget": args.budget, "threads": args.threads}), flush=True)
+    for name, make in STRATEGIES.items():
+        if args.only and not any(o in name for o in args.only):
+            continue
+        print(json.dumps({"strategy": name} | one(problems, make(), policy, prm, args.budget)), flush=True)
+    if args.timing_problems:
+        timing = testbed_split("test", limit=args.timing_problems)
+        rows = {}
+        for name, make in (("best-of-N", lambda: search.best_of_n(4)), ("beam", lambda: search.beam_search(2, 2))):
+            r = one(timing, make(), policy, prm, args.budget)
+            rows[name] = r["wall_s"] / max(1, r["policy_generated"] * len(timing)) * 1000
+            print(json.dumps({"timing": name} | r | {"ms_per_policy_token": round(rows[name], 3)}), flush=True)
+        print(json.dumps({"beam_over_best_of_n_wall_per_token": round(rows["beam"] / rows["best-of-N"], 2)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
