@@ -1,7 +1,10 @@
 """Step-level beam search: keep the ``width`` best partial solutions by PRM score, expand each
 with ``k`` candidate next steps, score the new steps (the PRM caches the old ones), repeat until
 every kept beam has finished or ``max_depth``. Batched across beams here and across problems by
-the scheduler. The tree of every expansion is kept for inspection."""
+the scheduler. The tree of every expansion is kept for inspection.
+
+``lookahead`` > 0 ranks each candidate by the PRM score of its greedy continuation ``lookahead``
+steps further (the lookahead steps are not kept), as in lookahead search."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from tts import ROOT, BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score,
 
 
 def beam_search(width: int = 4, k: int = 4, max_depth: int = 12, aggregation: str = "last",
-                sampling: Sampling | None = None):
+                lookahead: int = 0, sampling: Sampling | None = None):
     if width < 1 or k < 1:
         raise ValueError(f"beam width and candidates per beam must be >= 1, got {width}, {k}")
     sampling = sampling or Sampling(temperature=0.8, max_tokens=64)
@@ -27,9 +30,22 @@ def beam_search(width: int = 4, k: int = 4, max_depth: int = 12, aggregation: st
                 flat = [c for row in cands for c in row]
                 ids = tree.add_children(parents, [c.text for c in flat], tokens=[c.generated_tokens for c in flat],
                                         terminal=[c.finished for c in flat])
-                scores = yield Score([Prefix(problem.problem, tuple(tree.steps(int(i)))) for i in ids])
+                looks = [tuple(tree.steps(int(i))) for i in ids]
+                ahead = [not tree.is_terminal(int(i)) for i in ids]
+                for _ in range(lookahead):
+                    todo = [j for j, a in enumerate(ahead) if a]
+                    if not todo:
+                        break
+                    more = yield Expand([Prefix(problem.problem, looks[j]) for j in todo], 1,
+                                        Sampling(temperature=0.0, max_tokens=sampling.max_tokens))
+                    for j, (c,) in zip(todo, more, strict=True):
+                        looks[j] = (*looks[j], c.text)
+                        ahead[j] = not c.finished
+                scores = yield Score([Prefix(problem.problem, look) for look in looks])
                 values = [aggregate(s.rewards, aggregation) for s in scores]
-                tree.set_reward(ids, [s.rewards[-1] if s.rewards else 0.0 for s in scores])
+                node_rewards = [s.rewards[tree.depth(int(i)) - 1] if len(s.rewards) >= tree.depth(int(i)) else 0.0
+                                for i, s in zip(ids, scores, strict=True)]
+                tree.set_reward(ids, node_rewards)
                 ranked = sorted(zip(values, ids.tolist(), strict=True), key=lambda x: -x[0])
                 beams = []
                 for value, node in ranked:

@@ -24,6 +24,7 @@ STRATEGIES = {
     "best_of_n": lambda: search.best_of_n(4),
     "best_of_n_weighted": lambda: search.best_of_n(4, aggregation="prod", weighted=True),
     "beam": lambda: search.beam_search(width=2, k=2),
+    "beam_lookahead": lambda: search.beam_search(width=2, k=2, lookahead=1),
     "dvts": lambda: search.dvts(subtrees=2, k=2),
     "mcts": lambda: search.mcts(simulations=8, parallel=4, k=2),
     "particle_filter": lambda: search.particle_filter(particles=4),
@@ -149,3 +150,12 @@ def test_mcts_runs_within_budget(hf_policy, genprm):
                   progress=False)
     for r in results:
         assert r.error is None and r.spend.policy_generated <= 150 and r.tree is not None
+
+
+def test_scheduler_total_is_the_sum_of_recorded_spend(hf_policy):
+    from tts import Scheduler
+
+    sched = Scheduler(hf_policy, budget=Budget(per_problem=200, total=700), progress=False)
+    results = sched.run(PROBLEMS, search.majority_vote(4))
+    assert sched.spent_total == sum(r.spend.policy_generated for r in results) <= 700
+    assert all(r.spend.policy_generated <= 200 for r in results)
