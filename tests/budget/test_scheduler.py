@@ -119,6 +119,7 @@ def test_example_custom_strategy_runs(hf_policy, genprm):
 def test_strategies_on_vllm(name, vllm_policy, genprm):
     results = run(PROBLEMS[:3], STRATEGIES[name](), vllm_policy, genprm, budget=300, progress=False)
     assert all(r.error is None and r.spend.policy_generated <= 300 and r.steps for r in results)
+    assert all(r.spend.flops > 0 for r in results)  # parameters read from the vLLM engine's config
 
 
 def test_mcts_bookkeeping_agrees_with_the_plain_python_tree(hf_genprm_engine, sandbox):

@@ -58,11 +58,21 @@ Strategy = Callable[[Problem], Generator[Expand | Score, Any, Outcome]]
 
 
 def _params(engine) -> int:
+    """Parameters of an engine's model, for the FLOPs estimate: counted on the loaded model (HF),
+    or on an empty copy built from the engine's config on the meta device (vLLM); 0 if unknown
+    (an HTTP server)."""
     model = getattr(engine, "model", None)
     try:
-        return int(sum(p.numel() for p in model.parameters())) if model is not None else 0
+        if model is not None and hasattr(model, "parameters"):
+            return int(sum(p.numel() for p in model.parameters()))
+        config = engine.llm.llm_engine.model_config.hf_config
     except (AttributeError, TypeError):
         return 0
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    with torch.device("meta"):
+        return int(sum(p.numel() for p in AutoModelForCausalLM.from_config(config).parameters()))
 
 
 class Scheduler:
