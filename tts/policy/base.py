@@ -133,8 +133,7 @@ class PolicyBase:
         stop_at_step: bool = True,
     ) -> list[list[StepCandidate]]:
         check_request(prefixes, n, delimiter)
-        call = self._calls
-        self._calls += 1
+        call = self._next_call()
         if not prefixes:
             return []
         prompts = [render_prompt(self.prompt_format, p.problem, p.steps, delimiter) for p in prefixes]
@@ -151,20 +150,24 @@ class PolicyBase:
         left)."""
         if max_tokens is not None and len(max_tokens) != len(prompts):
             raise ValueError(f"max_tokens needs one cap per prompt: {len(prompts)}, got {len(max_tokens)}")
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be an integer >= 1, got {n!r}")
+        check_n(n)
         if top_logprobs < 0:
             raise ValueError(f"top_logprobs must be >= 0, got {top_logprobs}")
         stops = tuple(stop)
         if any(not isinstance(x, str) or not x for x in stops):
             raise ValueError(f"stop strings must be non-empty strings, got {stops!r}")
-        call = self._calls
-        self._calls += 1
+        call = self._next_call()
         if not prompts:
             return []
         caps = [max(1, min(int(c), sampling.max_tokens)) for c in max_tokens] if max_tokens is not None else None
         return self._generate(list(prompts), n, sampling, stops, call, top_logprobs=top_logprobs,
                               include_stop=include_stop, caps=caps)
+
+    def _next_call(self) -> int:
+        """The index of this call in the backend's seed stream (empty calls count too)."""
+        call = self._calls
+        self._calls += 1
+        return call
 
     def _cap(self, sampling: Sampling, caps: list[int] | None, i: int) -> int:
         return sampling.max_tokens if caps is None else caps[i]
@@ -183,10 +186,14 @@ class PolicyBase:
         pass
 
 
-def check_request(prefixes: Sequence[Prefix], n: int, delimiter: str) -> None:
-    """The argument checks every backend shares."""
+def check_n(n: int) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n (candidates per prefix) must be an integer >= 1, got {n!r}")
+
+
+def check_request(prefixes: Sequence[Prefix], n: int, delimiter: str) -> None:
+    """The argument checks every backend shares."""
+    check_n(n)
     if not isinstance(delimiter, str) or not delimiter:
         raise ValueError(f"delimiter must be a non-empty string, got {delimiter!r}")
     for i, p in enumerate(prefixes):
