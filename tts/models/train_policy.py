@@ -8,17 +8,15 @@ prompt file the policy engines use.
 from __future__ import annotations
 
 import json
-import math
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
 from tts.grading.steps import DEFAULT_DELIMITER
+from tts.models.fit import fit, llama_config
 from tts.models.tokenizer import build_tokenizer
 from tts.policy.prompts import render_prompt
 from tts.tasks.arithmetic import ChainConfig, generate_chain
@@ -44,14 +42,7 @@ class PolicyTrainConfig:
 
 
 def build_model(cfg: PolicyTrainConfig, tokenizer: PreTrainedTokenizerFast) -> LlamaForCausalLM:
-    config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=cfg.hidden, intermediate_size=cfg.ffn,
-        num_hidden_layers=cfg.layers, num_attention_heads=cfg.heads, num_key_value_heads=cfg.heads,
-        max_position_embeddings=cfg.max_positions, tie_word_embeddings=True, rms_norm_eps=1e-5,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id, torch_dtype="float32",
-    )
-    return LlamaForCausalLM(config)
+    return LlamaForCausalLM(llama_config(cfg, tokenizer))
 
 
 def training_text(problem: str, steps: list[str], delimiter: str = DEFAULT_DELIMITER) -> tuple[str, str]:
@@ -78,50 +69,18 @@ def make_batch(rng: np.random.Generator, cfg: PolicyTrainConfig, tokenizer: PreT
     return input_ids, mask, target
 
 
-def lr_at(step: int, cfg: PolicyTrainConfig) -> float:
-    if step < cfg.warmup:
-        return cfg.lr * (step + 1) / cfg.warmup
-    progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
-    return cfg.lr * 0.5 * (1 + math.cos(math.pi * progress))
-
-
 def train_policy(cfg: PolicyTrainConfig, out_dir: str | Path, progress: bool = True) -> dict:
     """Train and save (HF format, safetensors) to ``out_dir``; returns training metrics."""
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
     tokenizer = build_tokenizer()
     model = build_model(cfg, tokenizer)
-    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
-    model.train()
-    start, tokens, losses = time.perf_counter(), 0, []
-    bar = tqdm(range(cfg.steps), desc="train policy", disable=not progress, mininterval=2.0)
-    for step in bar:
-        input_ids, mask, target = make_batch(rng, cfg, tokenizer)
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step, cfg)
-        loss = model(input_ids=input_ids, attention_mask=mask, labels=target).loss
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        tokens += int(mask.sum())
-        losses.append(loss.item())
-        if step % 20 == 0:
-            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}", tok_s=f"{tokens / (time.perf_counter() - start):.0f}")
-    elapsed = time.perf_counter() - start
+    metrics = fit(model, cfg, lambda rng: make_batch(rng, cfg, tokenizer), "train policy", progress)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model.eval()
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
-    metrics = {"final_loss": float(np.mean(losses[-50:])), "train_seconds": round(elapsed, 1),
-               "tokens": tokens, "tokens_per_second": round(tokens / elapsed),
-               "parameters": sum(p.numel() for p in model.parameters()),
-               "config": {k: v for k, v in asdict(cfg).items() if k != "chain"} | {"chain": asdict(cfg.chain)}}
+    metrics["config"] = {k: v for k, v in asdict(cfg).items() if k != "chain"} | {"chain": asdict(cfg.chain)}
     (out / "training.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics

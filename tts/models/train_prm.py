@@ -15,19 +15,21 @@ Deterministic given the seed and the thread count.
 from __future__ import annotations
 
 import json
-import math
-import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
-from transformers import LlamaConfig, LlamaForCausalLM, LlamaForTokenClassification
+from transformers import LlamaForCausalLM, LlamaForTokenClassification
 
 from tts.data.rationale import StepRationale, genprm_turn, rationales, think_turn
-from tts.models.prm_tokenizers import SEPARATOR, dprm_tokenizer, genprm_tokenizer, render_segments
+from tts.models.fit import fit, llama_config
+from tts.models.prm_tokenizers import (
+    SEPARATOR,
+    dprm_tokenizer,
+    genprm_tokenizer,
+    render_segments,
+)
 from tts.prm import protocol as P
 from tts.tasks.jsonl import read_jsonl
 
@@ -118,51 +120,7 @@ def dprm_example(tokenizer, problem: str, steps: list[str]) -> str:
     return tokenizer.apply_chat_template(chat, tokenize=False)
 
 
-# -- the loop -----------------------------------------------------------------------------------
-def _lr(step: int, cfg: PRMTrainConfig) -> float:
-    if step < cfg.warmup:
-        return cfg.lr * (step + 1) / cfg.warmup
-    progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
-    return cfg.lr * 0.5 * (1 + math.cos(math.pi * progress))
-
-
-def _llama_config(cfg: PRMTrainConfig, tokenizer, **extra) -> LlamaConfig:
-    return LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=cfg.hidden, intermediate_size=cfg.ffn, num_hidden_layers=cfg.layers,
-        num_attention_heads=cfg.heads, num_key_value_heads=cfg.heads, max_position_embeddings=cfg.max_positions,
-        tie_word_embeddings=True, rms_norm_eps=1e-5, bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, torch_dtype="float32", **extra)
-
-
-def _fit(model, cfg: PRMTrainConfig, next_batch: Callable[[np.random.Generator], tuple], desc: str,
-         progress: bool) -> dict:
-    rng = np.random.default_rng(cfg.seed)
-    decay = [p for p in model.parameters() if p.ndim >= 2]
-    no_decay = [p for p in model.parameters() if p.ndim < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
-    model.train()
-    start, tokens, losses = time.perf_counter(), 0, []
-    bar = tqdm(range(cfg.steps), desc=desc, disable=not progress, mininterval=2.0)
-    for step in bar:
-        input_ids, mask, labels = next_batch(rng)
-        for group in opt.param_groups:
-            group["lr"] = _lr(step, cfg)
-        loss = model(input_ids=input_ids, attention_mask=mask, labels=labels).loss
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        tokens += int(mask.sum())
-        losses.append(loss.item())
-        if step % 20 == 0:
-            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}", tok_s=f"{tokens / (time.perf_counter() - start):.0f}")
-    elapsed = time.perf_counter() - start
-    model.eval()
-    return {"final_loss": float(np.mean(losses[-50:])), "train_seconds": round(elapsed, 1), "tokens": tokens,
-            "tokens_per_second": round(tokens / elapsed), "parameters": sum(p.numel() for p in model.parameters())}
-
-
+# -- training -----------------------------------------------------------------------------------
 def _pad(rows: list[list[int]], labels: list[list[int]], pad: int):
     width = max(map(len, rows))  # right padding: training positions start at 0 in every row
     ids = torch.tensor([r + [pad] * (width - len(r)) for r in rows])
@@ -183,11 +141,16 @@ def _save(model, tokenizer, out_dir: str | Path, metrics: dict, cfg: PRMTrainCon
     return metrics
 
 
-def train_genprm(data: str | Path, out_dir: str | Path, cfg: PRMTrainConfig | None = None, progress: bool = True) -> dict:
-    cfg = cfg or PRMTrainConfig()
+def _setup(data: str | Path, cfg: PRMTrainConfig) -> list[dict]:
+    """Threads and seed (both part of the recipe), then the synthesised records."""
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    records = list(read_jsonl(data))
+    return list(read_jsonl(data))
+
+
+def train_genprm(data: str | Path, out_dir: str | Path, cfg: PRMTrainConfig | None = None, progress: bool = True) -> dict:
+    cfg = cfg or PRMTrainConfig()
+    records = _setup(data, cfg)
     tokenizer = genprm_tokenizer()
     examples = genprm_examples(records, tokenizer)
     too_long = sum(len(ids) > cfg.max_positions for ex in examples.values() for ids, _ in ex)
@@ -195,7 +158,7 @@ def train_genprm(data: str | Path, out_dir: str | Path, cfg: PRMTrainConfig | No
     fmts = list(cfg.formats)
     weights = np.array([cfg.formats[f] for f in fmts], dtype=float)
     weights /= weights.sum()
-    model = LlamaForCausalLM(_llama_config(cfg, tokenizer))
+    model = LlamaForCausalLM(llama_config(cfg, tokenizer))
 
     def next_batch(rng):
         rows, labels = [], []
@@ -206,16 +169,14 @@ def train_genprm(data: str | Path, out_dir: str | Path, cfg: PRMTrainConfig | No
             labels.append([t if m else -100 for t, m in zip(ids, mask, strict=True)])
         return _pad(rows, labels, tokenizer.pad_token_id)
 
-    metrics = _fit(model, cfg, next_batch, "train genprm", progress)
+    metrics = fit(model, cfg, next_batch, "train genprm", progress)
     return _save(model, tokenizer, out_dir, metrics, cfg, data,
                  {"records": len(records), "dropped_too_long": too_long})
 
 
 def train_dprm(data: str | Path, out_dir: str | Path, cfg: PRMTrainConfig | None = None, progress: bool = True) -> dict:
     cfg = cfg or PRMTrainConfig()
-    torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    records = list(read_jsonl(data))
+    records = _setup(data, cfg)
     tokenizer = dprm_tokenizer()
     sep = tokenizer.convert_tokens_to_ids(SEPARATOR)
     examples = []
@@ -227,12 +188,12 @@ def train_dprm(data: str | Path, out_dir: str | Path, cfg: PRMTrainConfig | None
             if keep:
                 labels[i] = lab
         examples.append((ids, labels))
-    model = LlamaForTokenClassification(_llama_config(cfg, tokenizer, num_labels=2))
+    model = LlamaForTokenClassification(llama_config(cfg, tokenizer, num_labels=2))
 
     def next_batch(rng):
         picks = [examples[int(rng.integers(len(examples)))] for _ in range(cfg.batch_size)]
         return _pad([p[0] for p in picks], [p[1] for p in picks], tokenizer.pad_token_id)
 
-    metrics = _fit(model, cfg, next_batch, "train dprm", progress)
+    metrics = fit(model, cfg, next_batch, "train dprm", progress)
     model.config.prm_separator = SEPARATOR
     return _save(model, tokenizer, out_dir, metrics, cfg, data, {"records": len(records)})
