@@ -3,7 +3,7 @@ solution, and if the PRM doubts it (min step reward < threshold), sample n more 
 the PRM-weighted vote. Run: ``python examples/greedy_then_vote.py``."""
 
 from tts import GREEDY_SAMPLING, Expand, Outcome, Prefix, Sampling, Score, aggregate, last_boxed, split_steps
-from tts.grading.vote import canonical_answer, majority_vote
+from tts.grading.vote import vote_index
 
 
 def greedy_then_vote(n: int = 4, threshold: float = 0.5):
@@ -18,9 +18,8 @@ def greedy_then_vote(n: int = 4, threshold: float = 0.5):
         scores = yield Score([Prefix(problem.problem, tuple(s)) for s in solutions])
         values = [aggregate(s.rewards, "min") for s in scores]
         answers = [last_boxed(s[-1]) if s else None for s in solutions]
-        winner = majority_vote(answers, values)
-        best = max((i for i, a in enumerate(answers) if a is not None and canonical_answer(a) == canonical_answer(winner)),
-                   key=lambda i: values[i], default=0)
+        best = vote_index(answers, values)
+        best = 0 if best is None else best
         return Outcome(solutions[best], score=values[best])
 
     return strategy

@@ -5,7 +5,7 @@ summed score."""
 from __future__ import annotations
 
 from tts import Expand, Outcome, Prefix, Sampling, Score, aggregate, last_boxed, split_steps
-from tts.grading.vote import canonical_answer, majority_vote
+from tts.grading.vote import vote_index
 
 
 def best_of_n(n: int = 8, aggregation: str = "min", weighted: bool = False, sampling: Sampling | None = None):
@@ -19,9 +19,8 @@ def best_of_n(n: int = 8, aggregation: str = "min", weighted: bool = False, samp
         values = [aggregate(s.rewards, aggregation) for s in scores]
         answers = [last_boxed(s[-1]) if s else None for s in solutions]
         if weighted:
-            winner = majority_vote(answers, values)
-            best = max((i for i, a in enumerate(answers) if a is not None
-                        and canonical_answer(a) == canonical_answer(winner)), key=lambda i: values[i], default=0)
+            best = vote_index(answers, values)
+            best = 0 if best is None else best
         else:
             best = max(range(len(values)), key=lambda i: values[i], default=0)
         return Outcome(solutions[best] if solutions else [], score=values[best] if values else None,

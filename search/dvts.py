@@ -6,7 +6,7 @@ The budget is split evenly because every subtree does the same work per round; a
 from __future__ import annotations
 
 from tts import BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, aggregate, last_boxed
-from tts.grading.vote import canonical_answer, majority_vote
+from tts.grading.vote import vote_index
 
 
 def dvts(subtrees: int = 4, k: int = 4, max_depth: int = 12, aggregation: str = "last", weighted: bool = False,
@@ -39,12 +39,8 @@ def dvts(subtrees: int = 4, k: int = 4, max_depth: int = 12, aggregation: str = 
             done = [(0.0, s) for s in live if s]
         if not done:
             return Outcome([])
-        if weighted:
-            answers = [last_boxed(s[-1]) for _, s in done]
-            winner = majority_vote(answers, [v for v, _ in done])
-            done = [d for d, a in zip(done, answers, strict=True)
-                    if a is not None and canonical_answer(a) == canonical_answer(winner)] or done
-        value, steps = max(done, key=lambda d: d[0])
+        best = vote_index([last_boxed(s[-1]) for _, s in done], [v for v, _ in done]) if weighted else None
+        value, steps = done[best] if best is not None else max(done, key=lambda d: d[0])
         return Outcome(list(steps), score=value, extra={"finished": len(done)})
 
     return strategy

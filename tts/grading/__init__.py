@@ -9,7 +9,7 @@ from tts.grading.steps import (
     split_by_step_markers,
     split_steps,
 )
-from tts.grading.vote import canonical_answer, majority_vote
+from tts.grading.vote import canonical_answer, majority_vote, vote_index
 
 __all__ = [
     "DEFAULT_DELIMITER",
@@ -22,4 +22,5 @@ __all__ = [
     "split_by_delimiter",
     "split_by_step_markers",
     "split_steps",
+    "vote_index",
 ]

@@ -42,3 +42,13 @@ def majority_vote(answers: Sequence[str | None], weights: Sequence[float] | None
         if totals[key] == best:
             return first[key]
     return None
+
+
+def vote_index(answers: Sequence[str | None], weights: Sequence[float] | None = None) -> int | None:
+    """The solution to keep after a (weighted) vote: among those whose answer wins, the one with
+    the largest weight (the first, on ties). None when no solution has an answer."""
+    winner = canonical_answer(majority_vote(answers, weights))
+    if winner is None:
+        return None
+    weights = weights if weights is not None else [1.0] * len(answers)
+    return max((i for i, a in enumerate(answers) if canonical_answer(a) == winner), key=lambda i: weights[i])
