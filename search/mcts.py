@@ -73,9 +73,9 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
                     tree.backup_batch(ids, [value[i] for i in ids.tolist()], virtual_loss=0)
                 # The selections themselves: take back their virtual loss; a selected terminal
                 # node is re-evaluated by its stored value.
-                terminal_hits = [int(leaf) for leaf, t in zip(leaves, targets, strict=True)
-                                 if tree.is_terminal(t) and t not in new_value]
-                others = [int(leaf) for leaf, t in zip(leaves, targets, strict=True) if not (tree.is_terminal(t) and t not in new_value)]
+                hit = [tree.is_terminal(t) and t not in new_value for t in targets]
+                terminal_hits = [int(leaf) for leaf, h in zip(leaves, hit, strict=True) if h]
+                others = [int(leaf) for leaf, h in zip(leaves, hit, strict=True) if not h]
                 if terminal_hits:
                     tree.backup_batch(terminal_hits, [value.get(t, 0.0) for t in terminal_hits], virtual_loss=1)
                 tree.release_virtual_loss(others)
