@@ -75,6 +75,19 @@ def test_seeded_sampling_is_reproducible(policy):
     assert texts(a) != texts(c)
 
 
+def test_a_prompts_samples_do_not_depend_on_its_batch(policy):
+    """Content-keyed seeds: the same prompt draws the same samples alone or among others, so a
+    resumed sweep (different batches) reproduces an uninterrupted one."""
+    policy.restart()
+    alone = policy.generate([Prefix(PROBLEMS[0].problem)], 3, Sampling(temperature=1.0))
+    policy.restart()
+    batch = policy.generate([Prefix(p.problem) for p in reversed(PROBLEMS[:5])], 3, Sampling(temperature=1.0))
+    assert [c.text for c in alone[0]] == [c.text for c in batch[-1]]
+    # Asking again for the same prompt draws new samples (its occurrence count moved on).
+    again = policy.generate([Prefix(PROBLEMS[0].problem)], 3, Sampling(temperature=1.0))
+    assert [c.text for c in again[0]] != [c.text for c in alone[0]]
+
+
 def test_empty_and_bad_requests(policy):
     assert policy.generate([], n=4, sampling=GREEDY) == []
     with pytest.raises(ValueError, match="n"):

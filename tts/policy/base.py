@@ -7,6 +7,7 @@ checked by the same test suite.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -114,8 +115,13 @@ def too_long(prompt_tokens: int, n: int) -> list[StepCandidate]:
 
 
 class PolicyBase:
-    """What every backend shares: argument checks, prompt rendering and the per-call seed stream.
-    A backend implements ``_generate`` over rendered prompts."""
+    """What every backend shares: argument checks, prompt rendering and the seed of every prompt.
+    A backend implements ``_generate`` over rendered prompts.
+
+    Seeds are keyed by content: a prompt's samples depend on the backend seed, the prompt text and
+    how many times this backend has been asked for that prompt since ``restart()``, never on which
+    other prompts share the batch. So a problem searched alone, in a batch of 64, or resumed after
+    a crash draws the same samples (up to float noise from padding in HF batches)."""
 
     name = "base"
 
@@ -123,6 +129,25 @@ class PolicyBase:
         self.prompt_format = prompt_format
         self.seed = seed
         self._calls = 0
+        self._seen: dict[bytes, int] = {}
+
+    def restart(self) -> None:
+        """Start the seed streams afresh, as a new process would (one run of a sweep config)."""
+        self._calls = 0
+        self._seen.clear()
+
+    def _prompt_seeds(self, prompts: Sequence[str], sampling: Sampling) -> list[int]:
+        """One seed per prompt. An explicit ``sampling.seed`` pins every prompt's draw."""
+        seeds = []
+        for prompt in prompts:
+            key = hashlib.blake2b(prompt.encode(), digest_size=16).digest()
+            if sampling.seed is not None:
+                base, occurrence = sampling.seed, 0
+            else:
+                base, occurrence = self.seed, self._seen.get(key, 0)
+                self._seen[key] = occurrence + 1
+            seeds.append(keyed_seed(base, key, occurrence))
+        return seeds
 
     def generate(
         self,
@@ -133,12 +158,13 @@ class PolicyBase:
         stop_at_step: bool = True,
     ) -> list[list[StepCandidate]]:
         check_request(prefixes, n, delimiter)
-        call = self._next_call()
+        self._next_call()
         if not prefixes:
             return []
         prompts = [render_prompt(self.prompt_format, p.problem, p.steps, delimiter) for p in prefixes]
         stops = (delimiter,) if stop_at_step else ()
-        return self._generate(prompts, n, sampling, stops, call, top_logprobs=0, include_stop=False)
+        return self._generate(prompts, n, sampling, stops, self._prompt_seeds(prompts, sampling),
+                              top_logprobs=0, include_stop=False)
 
     def complete(self, prompts: Sequence[str], n: int, sampling: Sampling, stop: Sequence[str] = (),
                  top_logprobs: int = 0, include_stop: bool = True,
@@ -156,15 +182,16 @@ class PolicyBase:
         stops = tuple(stop)
         if any(not isinstance(x, str) or not x for x in stops):
             raise ValueError(f"stop strings must be non-empty strings, got {stops!r}")
-        call = self._next_call()
+        self._next_call()
         if not prompts:
             return []
         caps = [max(1, min(int(c), sampling.max_tokens)) for c in max_tokens] if max_tokens is not None else None
-        return self._generate(list(prompts), n, sampling, stops, call, top_logprobs=top_logprobs,
+        return self._generate(list(prompts), n, sampling, stops, self._prompt_seeds(prompts, sampling),
+                              top_logprobs=top_logprobs,
                               include_stop=include_stop, caps=caps)
 
     def _next_call(self) -> int:
-        """The index of this call in the backend's seed stream (empty calls count too)."""
+        """The index of this call (empty calls count too)."""
         call = self._calls
         self._calls += 1
         return call
@@ -173,14 +200,11 @@ class PolicyBase:
         return sampling.max_tokens if caps is None else caps[i]
 
     def _generate(self, prompts: list[str], n: int, sampling: Sampling, stops: tuple[str, ...],
-                  call: int, top_logprobs: int = 0, include_stop: bool = False,
+                  seeds: list[int], top_logprobs: int = 0, include_stop: bool = False,
                   caps: list[int] | None = None) -> list[list[StepCandidate]]:
-        """``n`` candidates per prompt, each cut at the first of ``stops`` (none: run to the end)
+        """``n`` candidates per prompt (prompt i drawn from ``seeds[i]``), each cut at the first of ``stops`` (none: run to the end)
         and after ``caps[i]`` tokens (default ``sampling.max_tokens``)."""
         raise NotImplementedError
-
-    def _seed(self, sampling: Sampling, call: int, index: int) -> int:
-        return sampling.seed if sampling.seed is not None else seed_for(self.seed, call, index)
 
     def close(self) -> None:
         pass
@@ -224,10 +248,10 @@ def repeat_candidates(row: list[StepCandidate], copies: int) -> list[StepCandida
             for c in row for _ in range(copies)]
 
 
-def seed_for(base: int, call: int, index: int = 0) -> int:
-    """A per-call (and per-prompt) seed derived from the backend's seed, so a run is reproducible
-    call by call without every call drawing the same samples."""
-    return (base * 1_000_003 + call * 10_007 + index) % (2**31 - 1)
+def keyed_seed(base: int, key: bytes, occurrence: int) -> int:
+    """A 31-bit seed from the backend seed, a prompt digest and the prompt's occurrence count."""
+    digest = hashlib.blake2b(key + f"|{base}|{occurrence}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") % (2**31 - 1)
 
 
 class BackendUnavailable(ImportError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from transformers import LogitsProcessorList
 
 from tts.policy.base import (
     STOP_DELIMITER,
@@ -23,6 +24,7 @@ from tts.policy.base import (
     too_long,
 )
 from tts.policy.model_path import resolve_model_path
+from tts.policy.row_sampler import RowSampler, row_seed
 
 
 class HFPolicy(PolicyBase):
@@ -64,7 +66,7 @@ class HFPolicy(PolicyBase):
 
     @torch.inference_mode()
     def _generate(self, prompts: list[str], n: int, sampling: Sampling, stops: tuple[str, ...],
-                  call: int, top_logprobs: int = 0, include_stop: bool = False,
+                  seeds: list[int], top_logprobs: int = 0, include_stop: bool = False,
                   caps: list[int] | None = None) -> list[list[StepCandidate]]:
         encoded = [self.tokenizer(p).input_ids for p in prompts]
         out: list[list[StepCandidate] | None] = [None] * len(prompts)
@@ -78,13 +80,13 @@ class HFPolicy(PolicyBase):
         for c in range(0, len(fits), per_chunk):
             chunk = fits[c : c + per_chunk]
             results = self._generate_chunk([encoded[i] for i in chunk], n, sampling,
-                                           self._seed(sampling, call, c), stops, top_logprobs, include_stop,
+                                           [seeds[i] for i in chunk], stops, top_logprobs, include_stop,
                                            [self._cap(sampling, caps, i) for i in chunk])
             for i, cands in zip(chunk, results, strict=True):
                 out[i] = cands
         return out  # type: ignore[return-value]
 
-    def _generate_chunk(self, encoded: list[list[int]], n: int, sampling: Sampling, seed: int,
+    def _generate_chunk(self, encoded: list[list[int]], n: int, sampling: Sampling, seeds: list[int],
                         stops: tuple[str, ...], top_logprobs: int, include_stop: bool,
                         caps: list[int]) -> list[list[StepCandidate]]:
         pad = self.tokenizer.pad_token_id
@@ -94,15 +96,18 @@ class HFPolicy(PolicyBase):
         # Each sequence may use the context its own prompt leaves; the batch runs to the longest
         # allowance and longer-prompt sequences are cut at theirs afterwards.
         budgets = [min(cap, self.max_model_len - len(e)) for cap, e in zip(caps, encoded, strict=True)]
-        kwargs = dict(do_sample=False) if sampling.greedy else dict(
-            do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k)
         n, copies = greedy_split(n, sampling)
-        torch.manual_seed(seed)
+        # Rows are the prompts repeated n times; sampled rows draw from their own seeded stream
+        # (RowSampler), so a row's tokens do not depend on the rest of the batch.
+        input_ids, mask = input_ids.repeat_interleave(n, 0), mask.repeat_interleave(n, 0)
+        steps = max(budgets)
+        processors = [] if sampling.greedy else [RowSampler(
+            [row_seed(s, j) for s in seeds for j in range(n)], steps, width, sampling)]
         gen = self.model.generate(
-            input_ids=input_ids, attention_mask=mask, max_new_tokens=max(budgets),
-            num_return_sequences=n, pad_token_id=pad, eos_token_id=sorted(self.eos_ids),
+            input_ids=input_ids, attention_mask=mask, max_new_tokens=steps, do_sample=False,
+            logits_processor=LogitsProcessorList(processors), pad_token_id=pad, eos_token_id=sorted(self.eos_ids),
             stop_strings=list(stops) or None, tokenizer=self.tokenizer if stops else None,
-            return_dict_in_generate=True, output_logits=True, **kwargs,
+            return_dict_in_generate=True, output_logits=True,
         )
         generated = gen.sequences[:, width:]
         new_tokens = generated.tolist()

@@ -75,7 +75,7 @@ class HTTPPolicy(PolicyBase):
         return models[0]["id"]
 
     def _generate(self, prompts: list[str], n: int, sampling: Sampling, stops: tuple[str, ...],
-                  call: int, top_logprobs: int = 0, include_stop: bool = False,
+                  seeds: list[int], top_logprobs: int = 0, include_stop: bool = False,
                   caps: list[int] | None = None) -> list[list[StepCandidate]]:
         if top_logprobs:
             # The completions API reports top log-probs by token *string*; the PRMs need ids.
@@ -86,7 +86,7 @@ class HTTPPolicy(PolicyBase):
             payload = {
                 "model": self.model, "prompt": prompts[i], "n": n_req, "temperature": sampling.temperature,
                 "top_p": sampling.top_p, "max_tokens": self._cap(sampling, caps, i), "logprobs": 0,
-                "stop": list(stops) or None, "seed": self._seed(sampling, call, i),
+                "stop": list(stops) or None, "seed": seeds[i],
                 "include_stop_str_in_output": include_stop,
                 "skip_special_tokens": True, "return_token_ids": True,
             }

@@ -102,7 +102,7 @@ class VLLMPolicy(PolicyBase):
         self.llm = None
 
     def _generate(self, prompts: list[str], n: int, sampling: Sampling, stops: tuple[str, ...],
-                  call: int, top_logprobs: int = 0, include_stop: bool = False,
+                  seeds: list[int], top_logprobs: int = 0, include_stop: bool = False,
                   caps: list[int] | None = None) -> list[list[StepCandidate]]:
         token_prompts = [self.tokenizer(p).input_ids for p in prompts]
         out: list[list[StepCandidate] | None] = [None] * len(prompts)
@@ -115,7 +115,7 @@ class VLLMPolicy(PolicyBase):
                 continue
             params.append(self._vllm.SamplingParams(
                 n=n_req, temperature=sampling.temperature, top_p=sampling.top_p, top_k=sampling.top_k,
-                max_tokens=min(self._cap(sampling, caps, i), room), seed=None if sampling.greedy else self._seed(sampling, call, i),
+                max_tokens=min(self._cap(sampling, caps, i), room), seed=None if sampling.greedy else seeds[i],
                 stop=list(stops) or None, logprobs=top_logprobs, skip_special_tokens=True,
                 include_stop_str_in_output=include_stop,
             ))

@@ -16,6 +16,10 @@ from typing import Protocol, runtime_checkable
 from tts.policy.base import Prefix
 
 AGGREGATIONS = ("min", "last", "prod", "mean")
+# Rewards are kept to 4 decimals: batch composition moves a probability by ~1e-9 (padding changes
+# the float sums), which must not reorder near-ties between candidates; 1e-4 of a probability
+# means nothing to a search. With it, a problem's search is the same in any batch.
+REWARD_DECIMALS = 4
 
 
 @dataclass
@@ -25,6 +29,9 @@ class PRMScore:
     generated_tokens: int = 0
     # Per step, the sampled verifications' texts (generative PRMs), for inspection and critique.
     verifications: list[list[str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rewards = [round(float(r), REWARD_DECIMALS) for r in self.rewards]
 
     @property
     def tokens(self) -> int:

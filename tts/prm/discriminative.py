@@ -73,5 +73,8 @@ class DiscriminativePRM:
                 out.append(PRMScore(rewards, prompt_tokens=len(e)))
         return out
 
+    def restart(self) -> None:
+        """Nothing to forget: scoring is a deterministic forward pass."""
+
     def close(self) -> None:
         self.model = None

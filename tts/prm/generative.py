@@ -122,6 +122,13 @@ class GenerativePRM:
             self.sandbox.forget([chain_id(k) for k in self._cache])
         self._cache.clear()
 
+    def restart(self) -> None:
+        """Forget every verification and restart the engine's seed streams: the next run scores
+        exactly as in a fresh process (a resumed sweep config, a benchmark row)."""
+        self.clear_cache()
+        if hasattr(self.engine, "restart"):
+            self.engine.restart()
+
     def close(self) -> None:
         if self._own_sandbox and self.sandbox is not None:
             self.sandbox.close()

@@ -87,5 +87,12 @@ class ThinkPRM:
     def clear_cache(self) -> None:
         self._cache.clear()
 
+    def restart(self) -> None:
+        """Forget every verification and restart the engine's seed streams: the next run scores
+        exactly as in a fresh process (a resumed sweep config, a benchmark row)."""
+        self.clear_cache()
+        if hasattr(self.engine, "restart"):
+            self.engine.restart()
+
     def close(self) -> None:
         pass
