@@ -2,8 +2,18 @@
 solution, and if the PRM doubts it (min step reward < threshold), sample n more and answer with
 the PRM-weighted vote. Run: ``python examples/greedy_then_vote.py``."""
 
-from tts import GREEDY_SAMPLING, Expand, Outcome, Prefix, Sampling, Score, aggregate, last_boxed, split_steps
-from tts.grading.vote import vote_index
+from tts import (
+    GREEDY_SAMPLING,
+    Expand,
+    Outcome,
+    Prefix,
+    Sampling,
+    Score,
+    aggregate,
+    last_boxed,
+    split_steps,
+    vote_index,
+)
 
 
 def greedy_then_vote(n: int = 4, threshold: float = 0.5):

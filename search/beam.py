@@ -11,7 +11,7 @@ from __future__ import annotations
 from tts import ROOT, BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, SearchTree, aggregate
 
 
-def beam_search(width: int = 4, k: int = 4, max_depth: int = 12, aggregation: str = "last",
+def beam_search(width: int = 4, k: int = 4, max_depth: int = 12, aggregation: str = "min",
                 lookahead: int = 0, sampling: Sampling | None = None):
     if width < 1 or k < 1:
         raise ValueError(f"beam width and candidates per beam must be >= 1, got {width}, {k}")

@@ -4,8 +4,7 @@ summed score."""
 
 from __future__ import annotations
 
-from tts import Expand, Outcome, Prefix, Sampling, Score, aggregate, last_boxed, split_steps
-from tts.grading.vote import vote_index
+from tts import Expand, Outcome, Prefix, Sampling, Score, aggregate, last_boxed, split_steps, vote_index
 
 
 def best_of_n(n: int = 8, aggregation: str = "min", weighted: bool = False, sampling: Sampling | None = None):

@@ -5,8 +5,7 @@ The budget is split evenly because every subtree does the same work per round; a
 
 from __future__ import annotations
 
-from tts import BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, aggregate, last_boxed
-from tts.grading.vote import vote_index
+from tts import BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, aggregate, last_boxed, vote_index
 
 
 def dvts(subtrees: int = 4, k: int = 4, max_depth: int = 12, aggregation: str = "last", weighted: bool = False,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tts import Expand, Outcome, Prefix, Sampling, last_boxed, split_steps
-from tts.grading.vote import vote_index
+from tts import Expand, Outcome, Prefix, Sampling, last_boxed, split_steps, vote_index
 
 
 def majority_vote(n: int = 8, sampling: Sampling | None = None):

@@ -6,11 +6,17 @@ values from the PRM (the ``aggregation`` of the path's step rewards). Progressiv
 node visited N times may hold ceil(widen_c * N ** widen_alpha) children; a selection that passes
 a node with room expands that node again instead of descending.
 
-``rollout=True`` (the default) also completes every new step with one policy rollout to the end of
-the solution; the rollout's steps enter the tree as a finished branch, scored by the PRM, and a new
-step's value mixes its own PRM value with its rollout's (``rollout_weight``). Without rollouts
-each round deepens the tree by at most one step, which on the testbed rarely reaches an answer
-within a few dozen simulations."""
+``rollout=True`` (the default) also completes, for every expanded node, its best new child (by
+PRM value) with one policy rollout to the end of the solution; the rollout's steps enter the tree
+as a branch (terminal only if the rollout finished, not if the token cap cut it), scored by the
+PRM, and the child's value mixes its own PRM value with its rollout's (``rollout_weight``). One
+rollout per expansion rather than per child keeps simulations affordable under a token budget.
+Without rollouts each round deepens the tree by at most one step, which on the testbed rarely
+reaches an answer.
+
+``simulations`` is a ceiling: under a token budget, set it high and let the budget end the search.
+The answer: among finished solutions with the best value, the one most of them agree on (values
+saturate at 0 or 1 with a confident PRM, so ties are common)."""
 
 from __future__ import annotations
 
@@ -19,7 +25,19 @@ from dataclasses import replace
 
 import numpy as np
 
-from tts import BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, SearchTree, aggregate, split_steps
+from tts import (
+    BudgetExhausted,
+    Expand,
+    Outcome,
+    Prefix,
+    Sampling,
+    Score,
+    SearchTree,
+    aggregate,
+    last_boxed,
+    split_steps,
+    vote_index,
+)
 
 
 def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1.5, widen_c: float = 1.0,
@@ -66,7 +84,7 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
                     for i, s in zip(ids.tolist(), scores, strict=True):
                         value[i] = aggregate(s.rewards, aggregation)
                     if rollout:
-                        yield from _rollouts(tree, problem, [i for i in ids.tolist() if not tree.is_terminal(i)], value)
+                        yield from _rollouts(tree, problem, _best_children(tree, parents, ids.tolist(), value), value)
                     for parent, i in zip(parents, ids.tolist(), strict=True):
                         new_value[parent] = max(new_value.get(parent, -1.0), value[i])
                     # Each new child counts one evaluation (its own PRM value).
@@ -86,9 +104,23 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
         pool = finals or list(value)
         if not pool:
             return Outcome([], tree=tree)
-        best = max(pool, key=lambda n: (value[n], int(tree.arrays.visits[n])))
+        # Min-aggregated PRM values saturate (many solutions tie at 0 or 1), so the answer most
+        # often reached among the top-valued solutions wins; the most visited of them is kept.
+        top = max(value[n] for n in pool)
+        tied = sorted((n for n in pool if value[n] >= top - 1e-6), key=lambda n: -int(tree.arrays.visits[n]))
+        pick = vote_index([last_boxed(tree.steps(n)[-1]) for n in tied])
+        best = tied[pick if pick is not None else 0]
         return Outcome(tree.steps(best), score=value[best], tree=tree,
                        extra={"simulations": done, "nodes": len(tree), "finished": len(finals)})
+
+    def _best_children(tree: SearchTree, parents: list[int], ids: list[int], value: dict[int, float]) -> list[int]:
+        """Per expanded node, its unfinished new child with the best PRM value: one rollout per
+        expansion rather than per child keeps the simulations affordable under a token budget."""
+        best: dict[int, int] = {}
+        for parent, i in zip(parents, ids, strict=True):
+            if not tree.is_terminal(i) and (parent not in best or value[i] > value[best[parent]]):
+                best[parent] = i
+        return list(best.values())
 
     def _rollouts(tree: SearchTree, problem, nodes: list[int], value: dict[int, float]):
         """Complete each node's solution once; the completion's steps become a finished branch."""
@@ -101,7 +133,8 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
             node = n
             rest = split_steps(c.text)
             for j, step in enumerate(rest):
-                last = j == len(rest) - 1
+                # A rollout cut short by the token cap is a partial branch, not a solution.
+                last = j == len(rest) - 1 and c.finished
                 [node] = tree.add_children([node], [step], terminal=[last]).tolist()
             if node != n:
                 ends.append((n, node))

@@ -77,6 +77,33 @@ def test_deterministic_under_a_seed():
     assert [r.steps for r in a] == [r.steps for r in b]
 
 
+def test_a_problem_searched_alone_or_in_a_batch_gets_the_same_result(hf_policy, genprm):
+    """Content-keyed seeds: a result depends on its problem, not on the batch around it (what
+    lets a resumed sweep reproduce an uninterrupted one)."""
+    outcomes = []
+    for problems in (PROBLEMS, PROBLEMS[3:4]):
+        hf_policy.restart()
+        genprm.restart()
+        results = run(problems, search.beam_search(width=2, k=2), hf_policy, genprm, budget=256, progress=False)
+        r = next(r for r in results if r.problem.id == PROBLEMS[3].id)
+        outcomes.append((r.steps, r.score, r.spend.policy_generated, r.spend.prm_generated))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_on_result_sees_every_problem_once_as_it_finishes(hf_policy):
+    seen = []
+
+    def short_or_long(problem):
+        rounds = 1 if problem.id == PROBLEMS[1].id else 3
+        for _ in range(rounds):
+            yield Expand([Prefix(problem.problem)], 1, Sampling(max_tokens=8))
+        return Outcome([])
+
+    results = run(PROBLEMS, short_or_long, hf_policy, progress=False, on_result=lambda r: seen.append(r.problem.id))
+    assert seen[0] == PROBLEMS[1].id  # the one-round problem is reported first
+    assert sorted(seen) == sorted(p.id for p in PROBLEMS) and [r.problem.id for r in results] == [p.id for p in PROBLEMS]
+
+
 def test_a_failing_problem_does_not_stop_the_others(hf_policy):
     def flaky(problem):
         [[c]] = yield Expand([Prefix(problem.problem)], 1, Sampling(max_tokens=32), to_end=True)

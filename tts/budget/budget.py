@@ -18,7 +18,8 @@ class Spend:
     policy_generated: int = 0
     prm_prompt: int = 0
     prm_generated: int = 0
-    flops: float = 0.0
+    policy_flops: float = 0.0  # 2 x policy parameters x policy tokens
+    prm_flops: float = 0.0  # 2 x PRM parameters x PRM tokens
     policy_calls: int = 0
     prm_calls: int = 0
 
@@ -26,12 +27,16 @@ class Spend:
     def tokens(self) -> int:
         return self.policy_prompt + self.policy_generated + self.prm_prompt + self.prm_generated
 
+    @property
+    def flops(self) -> float:
+        return self.policy_flops + self.prm_flops
+
     def add(self, other: Spend) -> None:
         for k, v in asdict(other).items():
             setattr(self, k, getattr(self, k) + v)
 
     def to_dict(self) -> dict:
-        return asdict(self) | {"tokens": self.tokens}
+        return asdict(self) | {"tokens": self.tokens, "flops": self.flops}
 
 
 @dataclass(frozen=True)

@@ -86,23 +86,33 @@ class Scheduler:
         self.prm_params = _params(getattr(prm, "engine", prm)) if prm is not None else 0
         self.spent_total = 0  # generated policy tokens, all problems
 
-    def run(self, problems: Sequence[Problem], strategy: Strategy) -> list[ProblemResult]:
+    def run(self, problems: Sequence[Problem], strategy: Strategy,
+            on_result: Callable[[ProblemResult], None] | None = None) -> list[ProblemResult]:
+        """``on_result`` sees each problem's result as soon as that problem finishes (to store it
+        before a crash can lose it), in finishing order."""
         state = [_Live(p) for p in problems]
+        results: dict[int, ProblemResult] = {}
         for s in state:
             s.start(strategy)
         bar = tqdm(total=len(state), desc="search", unit="problem", disable=not self.progress, mininterval=1.0)
-        done = sum(s.finished for s in state)
-        bar.update(done)
+
+        def collect() -> None:
+            for i, s in enumerate(state):
+                if s.finished and i not in results:
+                    results[i] = s.result()
+                    bar.update(1)
+                    if on_result is not None:
+                        on_result(results[i])
+
+        collect()
         while True:
             live = [s for s in state if not s.finished]
             if not live:
                 break
             self._round(live)
-            now = sum(s.finished for s in state)
-            bar.update(now - done)
-            done = now
+            collect()
         bar.close()
-        return [s.result() for s in state]
+        return [results[i] for i in range(len(state))]
 
     # -- one round ----------------------------------------------------------------------------
     def _left(self, s: _Live) -> int | None:
@@ -164,7 +174,7 @@ class Scheduler:
                     # The prompt is processed once per prefix (n samples share it).
                     spend.policy_prompt += max(row[0].prompt_tokens, 0) if row else 0
                     spend.policy_generated += sum(c.generated_tokens for c in row)
-                spend.flops = 2.0 * self.policy_params * (spend.policy_prompt + spend.policy_generated)
+                spend.policy_flops = 2.0 * self.policy_params * (spend.policy_prompt + spend.policy_generated)
                 s.spend.add(spend)
                 self.spent_total += spend.policy_generated
                 results[id(s)] = mine
@@ -177,7 +187,7 @@ class Scheduler:
                 at += len(req.prefixes)
                 spend = Spend(prm_calls=1, prm_prompt=sum(x.prompt_tokens for x in mine),
                               prm_generated=sum(x.generated_tokens for x in mine))
-                spend.flops = 2.0 * self.prm_params * (spend.prm_prompt + spend.prm_generated)
+                spend.prm_flops = 2.0 * self.prm_params * (spend.prm_prompt + spend.prm_generated)
                 s.spend.add(spend)
                 results[id(s)] = mine
         for s in live:
