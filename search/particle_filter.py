@@ -4,6 +4,8 @@ partial solutions die and strong ones multiply. Finished particles leave the pop
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 from tts import BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, aggregate
@@ -17,7 +19,8 @@ def particle_filter(particles: int = 8, max_depth: int = 12, aggregation: str = 
     aggregate([], aggregation)
 
     def strategy(problem):
-        rng = np.random.default_rng([seed, abs(hash(problem.id)) % (2**31)])
+        # zlib.crc32, not hash(): str hashes change from process to process (PYTHONHASHSEED).
+        rng = np.random.default_rng([seed, zlib.crc32(problem.id.encode())])
         live = [()] * particles
         done: list[tuple[float, tuple[str, ...]]] = []
         try:
