@@ -16,10 +16,19 @@ from typing import Protocol, runtime_checkable
 from tts.policy.base import Prefix
 
 AGGREGATIONS = ("min", "last", "prod", "mean")
-# Rewards are kept to 4 decimals: batch composition moves a probability by ~1e-9 (padding changes
-# the float sums), which must not reorder near-ties between candidates; 1e-4 of a probability
-# means nothing to a search. With it, a problem's search is the same in any batch.
-REWARD_DECIMALS = 4
+# Rewards are quantised to a 0.01 grid in log-odds: batch composition moves a probability by
+# ~1e-9 (padding changes float sums), which must not reorder near-ties between candidates, while
+# the ranking information of confident judgements (0.9999 vs 0.99999) survives, as it would not
+# rounding probabilities. With it, a problem's search is the same in any batch.
+LOGIT_DECIMALS = 2
+
+
+def quantize_reward(r: float) -> float:
+    r = float(r)
+    if not 0.0 < r < 1.0 or r == 0.5:
+        return r
+    z = round(math.log(r) - math.log1p(-r), LOGIT_DECIMALS)
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 @dataclass
@@ -31,7 +40,7 @@ class PRMScore:
     verifications: list[list[str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.rewards = [round(float(r), REWARD_DECIMALS) for r in self.rewards]
+        self.rewards = [quantize_reward(r) for r in self.rewards]
 
     @property
     def tokens(self) -> int:
