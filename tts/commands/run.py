@@ -48,7 +48,7 @@ def main(args: argparse.Namespace) -> int:
     base, cells = compose_cells(overrides)
     if args.cfg:
         for cell in cells:
-            print(f"# {' '.join(cell.overrides) or '(no grid)'}\n{OmegaConf.to_yaml(cell.config)}")
+            print(f"# {' '.join(cell.overrides) or '(no grid)'}\n{OmegaConf.to_yaml(cell.config, resolve=True)}")
         return 0
     results = Path(base.results)
     if results.exists() and not base.resume:
