@@ -54,9 +54,9 @@ STRATEGIES = {
     "majority vote (N=16)": lambda: search.majority_vote(16),
     "best-of-N (N=16, min)": lambda: search.best_of_n(16, aggregation="min"),
     "best-of-N weighted (N=16)": lambda: search.best_of_n(16, aggregation="min", weighted=True),
-    "beam (4 x 4)": lambda: search.beam_search(width=4, k=4),
+    "beam (4 x 4, min)": lambda: search.beam_search(width=4, k=4, aggregation="min"),
     "DVTS (4 subtrees x 4)": lambda: search.dvts(subtrees=4, k=4),
-    "MCTS (32 sims, 8 in flight)": lambda: search.mcts(simulations=32, parallel=8, k=3),
+    "MCTS (until budget, 8 in flight)": lambda: search.mcts(simulations=512, parallel=8, k=3),
     "particle filter (16)": lambda: search.particle_filter(16),
     "refine (3 turns)": lambda: search.refine(3),
 }
@@ -64,7 +64,9 @@ STRATEGIES = {
 
 def one(problems, strategy, policy, prm, budget):
     pol, crit = Timed(policy, "generate"), Timed(prm, "score")
-    prm.clear_cache()  # every strategy pays for its own verifications
+    # Every strategy pays for its own verifications and draws from fresh seed streams.
+    policy.restart()
+    prm.restart()
     start = time.perf_counter()
     results = run(problems, strategy, pol, crit, budget=Budget(per_problem=budget), progress=False)
     wall = time.perf_counter() - start
