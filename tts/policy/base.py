@@ -128,12 +128,10 @@ class PolicyBase:
     def __init__(self, prompt_format: str = "testbed", seed: int = 0) -> None:
         self.prompt_format = prompt_format
         self.seed = seed
-        self._calls = 0
         self._seen: dict[bytes, int] = {}
 
     def restart(self) -> None:
         """Start the seed streams afresh, as a new process would (one run of a sweep config)."""
-        self._calls = 0
         self._seen.clear()
 
     def _prompt_seeds(self, prompts: Sequence[str], sampling: Sampling) -> list[int]:
@@ -158,7 +156,6 @@ class PolicyBase:
         stop_at_step: bool = True,
     ) -> list[list[StepCandidate]]:
         check_request(prefixes, n, delimiter)
-        self._next_call()
         if not prefixes:
             return []
         prompts = [render_prompt(self.prompt_format, p.problem, p.steps, delimiter) for p in prefixes]
@@ -182,7 +179,6 @@ class PolicyBase:
         stops = tuple(stop)
         if any(not isinstance(x, str) or not x for x in stops):
             raise ValueError(f"stop strings must be non-empty strings, got {stops!r}")
-        self._next_call()
         if not prompts:
             return []
         caps = [max(1, min(int(c), sampling.max_tokens)) for c in max_tokens] if max_tokens is not None else None
@@ -190,20 +186,14 @@ class PolicyBase:
                               top_logprobs=top_logprobs,
                               include_stop=include_stop, caps=caps)
 
-    def _next_call(self) -> int:
-        """The index of this call (empty calls count too)."""
-        call = self._calls
-        self._calls += 1
-        return call
-
     def _cap(self, sampling: Sampling, caps: list[int] | None, i: int) -> int:
         return sampling.max_tokens if caps is None else caps[i]
 
     def _generate(self, prompts: list[str], n: int, sampling: Sampling, stops: tuple[str, ...],
                   seeds: list[int], top_logprobs: int = 0, include_stop: bool = False,
                   caps: list[int] | None = None) -> list[list[StepCandidate]]:
-        """``n`` candidates per prompt (prompt i drawn from ``seeds[i]``), each cut at the first of ``stops`` (none: run to the end)
-        and after ``caps[i]`` tokens (default ``sampling.max_tokens``)."""
+        """``n`` candidates per prompt (prompt i drawn from ``seeds[i]``), each cut at the first of
+        ``stops`` (none: run to the end) and after ``caps[i]`` tokens (default ``sampling.max_tokens``)."""
         raise NotImplementedError
 
     def close(self) -> None:
