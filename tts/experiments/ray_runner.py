@@ -13,14 +13,12 @@ make a problem's result the same whichever actor and chunk searched it.
 from __future__ import annotations
 
 import math
-import time
 import uuid
 
 from tqdm.auto import tqdm
 
 from tts.experiments.grid import Cell
-from tts.experiments.records import cell_id, make_record
-from tts.experiments.runner import Engines, build_strategy, make, pending
+from tts.experiments.runner import Engines, pending, search_cell
 from tts.experiments.store import ResultStore
 
 
@@ -34,16 +32,8 @@ class SearchWorker:
         self.engines = Engines()
 
     def run(self, config: dict, problems: list, run: str) -> list[dict]:
-        from tts.search_api import search
-
-        policy, prm = self.engines.get(config["policy"]), self.engines.get(config["prm"])
-        for engine in (policy, prm):
-            if hasattr(engine, "restart"):
-                engine.restart()
-        cid, start, records = cell_id(config), time.perf_counter(), []
-        search(problems, build_strategy(config["strategy"]), policy, prm, budget=make(config["budget"]),
-               progress=False, on_result=lambda r: records.append(
-                   make_record(config, cid, r, time.perf_counter() - start, run, config["store_trees"])))
+        records: list[dict] = []
+        search_cell(self.engines, config, problems, run, records.append)
         return records
 
 

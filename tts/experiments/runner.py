@@ -70,8 +70,21 @@ def pending(cells: list[Cell], store: ResultStore) -> list[tuple[Cell, dict, lis
     return out
 
 
-def run_local(cells: list[Cell], store: ResultStore, progress: bool = True,
-              on_record: Callable[[dict], None] | None = None) -> int:
+def search_cell(engines: Engines, config: dict, problems: list, run: str,
+                on_record: Callable[[dict], None]) -> None:
+    """Search one cell's problems with restarted engines; ``on_record`` gets each problem's record
+    as soon as it finishes (the local and the Ray runner share this)."""
+    policy, prm = engines.get(config["policy"]), engines.get(config["prm"])
+    for engine in (policy, prm):
+        if hasattr(engine, "restart"):
+            engine.restart()
+    cid, start = cell_id(config), time.perf_counter()
+    search(problems, build_strategy(config["strategy"]), policy, prm, budget=make(config["budget"]),
+           progress=False, on_result=lambda r: on_record(
+               make_record(config, cid, r, time.perf_counter() - start, run, config["store_trees"])))
+
+
+def run_local(cells: list[Cell], store: ResultStore, progress: bool = True) -> int:
     """Run every unfinished (cell, problem); returns how many records were written."""
     work = pending(cells, store)
     total = sum(len(todo) for _, _, todo in work)
@@ -79,25 +92,15 @@ def run_local(cells: list[Cell], store: ResultStore, progress: bool = True,
     run = uuid.uuid4().hex[:8]
     written = 0
     with tqdm(total=total, desc="tts run", unit="problem", disable=not progress or total == 0) as bar:
+
+        def store_one(record: dict) -> None:
+            nonlocal written
+            store.append(record)
+            written += 1
+            bar.update(1)
+
         for cell, config, todo in work:
-            if not todo:
-                continue
-            bar.set_postfix_str(" ".join(cell.overrides), refresh=True)
-            policy, prm = engines.get(config["policy"]), engines.get(config["prm"])
-            for engine in (policy, prm):
-                if hasattr(engine, "restart"):
-                    engine.restart()
-            cid, start = cell_id(config), time.perf_counter()
-
-            def store_one(result, config=config, cid=cid, start=start) -> None:
-                nonlocal written
-                record = make_record(config, cid, result, time.perf_counter() - start, run, config["store_trees"])
-                store.append(record)
-                written += 1
-                bar.update(1)
-                if on_record is not None:
-                    on_record(record)
-
-            search(todo, build_strategy(config["strategy"]), policy, prm, budget=make(config["budget"]),
-                   progress=False, on_result=store_one)
+            if todo:
+                bar.set_postfix_str(" ".join(cell.overrides), refresh=True)
+                search_cell(engines, config, todo, run, store_one)
     return written
