@@ -7,6 +7,7 @@ gives its default axes in ``grid``, and a command-line sweep of the same key rep
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 from dataclasses import dataclass
@@ -40,15 +41,27 @@ class Cell:
     config: DictConfig
 
 
-def compose_config(overrides: list[str]) -> DictConfig:
-    """One composed config; bad keys raise ``ConfigError`` listing the valid ones."""
+@contextlib.contextmanager
+def _hydra():
+    """Hydra initialised on ``conf/`` (once for all the compositions of a run)."""
     register_configs()
     GlobalHydra.instance().clear()
     with initialize_config_dir(str(conf_dir()), version_base="1.3"):
-        try:
-            return compose("config", overrides=list(overrides))
-        except ConfigCompositionException as e:
-            raise ConfigError(_explain(e, overrides)) from e
+        yield
+
+
+def _compose(overrides: list[str]) -> DictConfig:
+    """Compose inside ``_hydra()``; bad keys raise ``ConfigError`` listing the valid ones."""
+    try:
+        return compose("config", overrides=list(overrides))
+    except ConfigCompositionException as e:
+        raise ConfigError(_explain(e, overrides)) from e
+
+
+def compose_config(overrides: list[str]) -> DictConfig:
+    """One composed config; bad keys raise ``ConfigError`` listing the valid ones."""
+    with _hydra():
+        return _compose(overrides)
 
 
 def compose_cells(overrides: list[str]) -> tuple[DictConfig, list[Cell]]:
@@ -56,21 +69,22 @@ def compose_cells(overrides: list[str]) -> tuple[DictConfig, list[Cell]]:
     parsed = OverridesParser.create().parse_overrides(list(overrides))
     fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
     sweeps = {o.get_key_element(): list(o.sweep_string_iterator()) for o in parsed if o.is_sweep_override()}
-    base = compose_config(fixed)
-    axes: dict[str, list[str]] = {}
-    for key, values in (base.grid or {}).items():
-        values = OmegaConf.to_container(values) if OmegaConf.is_list(values) else str(values).split(",")
-        axes[str(key)] = [_literal(v) for v in values]
-    for key, values in sweeps.items():
-        axes[key.lstrip("+~")] = values
-    # A fixed command-line value of an axis key pins that axis.
-    for o in parsed:
-        if not o.is_sweep_override() and o.get_key_element() in axes:
-            del axes[o.get_key_element()]
-    cells = []
-    for combo in itertools.product(*axes.values()):
-        cell = [f"{k}={v}" for k, v in zip(axes, combo, strict=True)]
-        cells.append(Cell(cell, compose_config(fixed + cell)))
+    with _hydra():
+        base = _compose(fixed)
+        axes: dict[str, list[str]] = {}
+        for key, values in (base.grid or {}).items():
+            values = OmegaConf.to_container(values) if OmegaConf.is_list(values) else str(values).split(",")
+            axes[str(key)] = [_literal(v) for v in values]
+        for key, values in sweeps.items():
+            axes[key.lstrip("+~")] = values
+        # A fixed command-line value of an axis key pins that axis.
+        for o in parsed:
+            if not o.is_sweep_override() and o.get_key_element() in axes:
+                del axes[o.get_key_element()]
+        cells = []
+        for combo in itertools.product(*axes.values()):
+            cell = [f"{k}={v}" for k, v in zip(axes, combo, strict=True)]
+            cells.append(Cell(cell, _compose(fixed + cell)))
     return base, cells
 
 
