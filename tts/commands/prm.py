@@ -45,7 +45,8 @@ def run_synth(args: argparse.Namespace) -> int:
         raise ValueError("--problems, --samples and --rollouts must be >= 1")
     torch.set_num_threads(args.threads)
     policy = load_policy(args.backend, model=args.policy, seed=0)
-    cfg = SynthConfig(problems=args.problems, samples=args.samples, rollouts=args.rollouts, eps=args.eps, seed=args.seed)
+    cfg = SynthConfig(problems=args.problems, samples=args.samples, rollouts=args.rollouts, eps=args.eps,
+                      seed=args.seed)
     _, stats = synthesize(policy, cfg, out=args.out)
     print(json.dumps(stats, indent=2))
     args.out.with_suffix(".stats.json").write_text(json.dumps(stats, indent=2) + "\n")

@@ -50,6 +50,8 @@ def main(args: argparse.Namespace) -> int:
         for cell in cells:
             print(f"# {' '.join(cell.overrides) or '(no grid)'}\n{OmegaConf.to_yaml(cell.config, resolve=True)}")
         return 0
+    if base.launcher.kind not in ("local", "ray"):
+        raise ValueError(f"launcher.kind must be 'local' or 'ray', got {base.launcher.kind!r}")
     results = Path(base.results)
     if results.exists() and not base.resume:
         raise FileExistsError(f"{results} already holds results: add --resume to continue it, or choose another "
@@ -62,12 +64,10 @@ def main(args: argparse.Namespace) -> int:
         from tts.experiments.ray_runner import run_ray
 
         run_ray(cells, store, OmegaConf.to_container(base.launcher), progress=base.progress)
-    elif base.launcher.kind == "local":
+    else:
         from tts.experiments.runner import run_local
 
         run_local(cells, store, progress=base.progress)
-    else:
-        raise ValueError(f"launcher.kind must be 'local' or 'ray', got {base.launcher.kind!r}")
     from tts.experiments.records import cell_id
     from tts.experiments.runner import plain
 

@@ -38,8 +38,8 @@ def summarize(records: list[dict]) -> list[dict]:
 
 def print_table(rows: list[dict], title: str = "results", console: Console | None = None) -> None:
     table = Table(title=title)
-    for col, justify in (("strategy", "left"), ("n", "right"), ("budget", "right"), ("PRM", "left"), ("problems", "right"),
-                         ("acc %", "right"), ("policy tok", "right"), ("PRM tok", "right"),
+    for col, justify in (("strategy", "left"), ("n", "right"), ("budget", "right"), ("PRM", "left"),
+                         ("problems", "right"), ("acc %", "right"), ("policy tok", "right"), ("PRM tok", "right"),
                          ("FLOPs", "right"), ("failed", "right"), ("wall s", "right")):
         table.add_column(col, justify=justify, no_wrap=True)
     table.caption = ("n: the width strategies scale with; budget: cap on generated policy tokens per problem; "
