@@ -77,7 +77,7 @@ def frontier(engine, sandbox, parents: int = 16, children: int = 4, depth: int =
     and copies with the claimed value nudged (the near-misses a policy writes)."""
     from tts.tasks.arithmetic import STEP_RE
 
-    samples = [s for s in testbed_processbench() if len(s.steps) > depth and s.generator == "testbed-corruption"]
+    samples = [s for s in testbed_processbench() if len(s.steps) > depth and s.subset == "testbed-corruption"]
     prefixes, parent_prefixes = [], []
     for s in samples[:parents]:
         base = tuple(s.steps[:depth])

@@ -10,7 +10,7 @@ from tts import (
     Sampling,
     Score,
     aggregate,
-    last_boxed,
+    solution_answer,
     split_steps,
     vote_index,
 )
@@ -27,7 +27,7 @@ def greedy_then_vote(n: int = 4, threshold: float = 0.5):
         solutions = [steps] + [split_steps(c.text) for c in more]
         scores = yield Score([Prefix(problem.problem, tuple(s)) for s in solutions])
         values = [aggregate(s.rewards, "min") for s in scores]
-        answers = [last_boxed(s[-1]) if s else None for s in solutions]
+        answers = [solution_answer(s) for s in solutions]
         best = vote_index(answers, values)
         best = 0 if best is None else best
         return Outcome(solutions[best], score=values[best])

@@ -7,6 +7,8 @@ from search.dvts import dvts
 from search.majority import majority_vote
 from search.mcts import mcts
 from search.particle_filter import particle_filter
+from search.prm_resample import prm_resample
 from search.refine import refine
 
-__all__ = ["beam_search", "best_of_n", "dvts", "majority_vote", "mcts", "particle_filter", "refine"]
+__all__ = ["beam_search", "best_of_n", "dvts", "majority_vote", "mcts", "particle_filter", "prm_resample",
+           "refine"]

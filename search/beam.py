@@ -1,7 +1,7 @@
 """Step-level beam search: keep the ``width`` best partial solutions by PRM score, expand each
 with ``k`` candidate next steps, score the new steps (the PRM caches the old ones), repeat until
-every kept beam has finished or ``max_depth``. Batched across beams here and across problems by
-the scheduler. The tree of every expansion is kept for inspection.
+no live beam is left, none can still beat the best finished solution, or ``max_depth``. Batched
+across beams here and across problems by the scheduler. The tree of every expansion is kept for inspection.
 
 ``lookahead`` > 0 ranks each candidate by the PRM score of its greedy continuation ``lookahead``
 steps further (the lookahead steps are not kept), as in lookahead search."""
@@ -47,13 +47,16 @@ def beam_search(width: int = 4, k: int = 4, max_depth: int = 12, aggregation: st
                                 for i, s in zip(ids, scores, strict=True)]
                 tree.set_reward(ids, node_rewards)
                 ranked = sorted(zip(values, ids.tolist(), strict=True), key=lambda x: -x[0])
-                beams = []
+                beams, best_live = [], -1.0
                 for value, node in ranked:
                     if tree.is_terminal(node):
                         finished.append((value, node))
                     elif len(beams) < width:
                         beams.append(node)
-                if not beams or len(finished) >= width:
+                        best_live = max(best_live, value)
+                # A finished solution ends the search only when no live beam can still beat it
+                # (as search-and-learn, live beams otherwise run on to their end or the depth cap).
+                if not beams or (finished and max(v for v, _ in finished) >= _ceiling(best_live, aggregation)):
                     break
         except BudgetExhausted:
             pass
@@ -64,3 +67,9 @@ def beam_search(width: int = 4, k: int = 4, max_depth: int = 12, aggregation: st
         return Outcome(tree.steps(node), score=value, tree=tree, extra={"finished": len(finished)})
 
     return strategy
+
+
+def _ceiling(value: float, aggregation: str) -> float:
+    """The best score a live beam now worth ``value`` can still reach: min and prod can only
+    fall as steps are added (rewards lie in [0, 1]); last and mean can rise to 1."""
+    return value if aggregation in ("min", "prod") else 1.0

@@ -4,7 +4,7 @@ summed score."""
 
 from __future__ import annotations
 
-from tts import Expand, Outcome, Prefix, Sampling, Score, aggregate, last_boxed, split_steps, vote_index
+from tts import Expand, Outcome, Prefix, Sampling, Score, aggregate, solution_answer, split_steps, vote_index
 
 
 def best_of_n(n: int = 8, aggregation: str = "min", weighted: bool = False, sampling: Sampling | None = None):
@@ -16,7 +16,7 @@ def best_of_n(n: int = 8, aggregation: str = "min", weighted: bool = False, samp
         solutions = [split_steps(c.text) for c in cands]
         scores = yield Score([Prefix(problem.problem, tuple(s)) for s in solutions])
         values = [aggregate(s.rewards, aggregation) for s in scores]
-        answers = [last_boxed(s[-1]) if s else None for s in solutions]
+        answers = [solution_answer(s) for s in solutions]
         if weighted:
             best = vote_index(answers, values)
             best = 0 if best is None else best

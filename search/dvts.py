@@ -5,7 +5,7 @@ The budget is split evenly because every subtree does the same work per round; a
 
 from __future__ import annotations
 
-from tts import BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, aggregate, last_boxed, vote_index
+from tts import BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, aggregate, solution_answer, vote_index
 
 
 def dvts(subtrees: int = 4, k: int = 4, max_depth: int = 12, aggregation: str = "last", weighted: bool = False,
@@ -38,7 +38,7 @@ def dvts(subtrees: int = 4, k: int = 4, max_depth: int = 12, aggregation: str = 
             done = [(0.0, s) for s in live if s]
         if not done:
             return Outcome([])
-        best = vote_index([last_boxed(s[-1]) for _, s in done], [v for v, _ in done]) if weighted else None
+        best = vote_index([solution_answer(s) for _, s in done], [v for v, _ in done]) if weighted else None
         value, steps = done[best] if best is not None else max(done, key=lambda d: d[0])
         return Outcome(list(steps), score=value, extra={"finished": len(done)})
 

@@ -34,7 +34,7 @@ from tts import (
     Score,
     SearchTree,
     aggregate,
-    last_boxed,
+    solution_answer,
     split_steps,
     vote_index,
 )
@@ -59,6 +59,7 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
     def strategy(problem):
         tree = SearchTree(root_text=problem.problem, reference=reference_tree)
         value = {}  # node -> aggregated PRM score of its path
+        solved: set[int] = set()  # nodes where a solution really ended (not cut by a cap)
         done = 0
         try:
             while done < simulations:
@@ -79,12 +80,15 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
                             tokens.append(c.generated_tokens)
                             terminal.append(c.finished or tree.depth(t) + 1 >= max_depth)
                     ids = tree.add_children(parents, texts, priors=priors, tokens=tokens, terminal=terminal)
+                    solved.update(i for i, c in zip(ids.tolist(), (c for row in cands for c in row), strict=True)
+                                  if c.finished)
                     scores = yield Score([Prefix(problem.problem, tuple(tree.steps(int(i)))) for i in ids])
                     tree.set_reward(ids, [s.rewards[-1] if s.rewards else 0.0 for s in scores])
                     for i, s in zip(ids.tolist(), scores, strict=True):
                         value[i] = aggregate(s.rewards, aggregation)
                     if rollout:
-                        yield from _rollouts(tree, problem, _best_children(tree, parents, ids.tolist(), value), value)
+                        yield from _rollouts(tree, problem, _best_children(tree, parents, ids.tolist(), value), value,
+                                              solved)
                     for parent, i in zip(parents, ids.tolist(), strict=True):
                         new_value[parent] = max(new_value.get(parent, -1.0), value[i])
                     # Each new child counts one evaluation (its own PRM value).
@@ -100,7 +104,7 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
                 done += len(leaves)
         except BudgetExhausted:
             pass
-        finals = [n for n in value if tree.is_terminal(n)]
+        finals = [n for n in value if n in solved]
         pool = finals or list(value)
         if not pool:
             return Outcome([], tree=tree)
@@ -108,7 +112,7 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
         # often reached among the top-valued solutions wins; the most visited of them is kept.
         top = max(value[n] for n in pool)
         tied = sorted((n for n in pool if value[n] >= top - 1e-6), key=lambda n: -int(tree.arrays.visits[n]))
-        pick = vote_index([last_boxed(tree.steps(n)[-1]) for n in tied])
+        pick = vote_index([solution_answer(tree.steps(n)) for n in tied])
         best = tied[pick if pick is not None else 0]
         return Outcome(tree.steps(best), score=value[best], tree=tree,
                        extra={"simulations": done, "nodes": len(tree), "finished": len(finals)})
@@ -122,7 +126,7 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
                 best[parent] = i
         return list(best.values())
 
-    def _rollouts(tree: SearchTree, problem, nodes: list[int], value: dict[int, float]):
+    def _rollouts(tree: SearchTree, problem, nodes: list[int], value: dict[int, float], solved: set[int]):
         """Complete each node's solution once; the completion's steps become a finished branch."""
         if not nodes:
             return
@@ -132,10 +136,15 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
         for n, (c,) in zip(nodes, cands, strict=True):
             node = n
             rest = split_steps(c.text)
-            for j, step in enumerate(rest):
-                # A rollout cut short by the token cap is a partial branch, not a solution.
-                last = j == len(rest) - 1 and c.finished
-                [node] = tree.add_children([node], [step], terminal=[last]).tolist()
+            room = max_depth - tree.depth(n)  # the branch stops at the depth cap, as expansions do
+            for j, step in enumerate(rest[:room]):
+                # A rollout cut short by the token cap is a partial branch, not a solution; a
+                # step at the depth cap is terminal (it can never be expanded) but no solution.
+                ended = j == len(rest) - 1 and c.finished
+                capped = tree.depth(node) + 1 >= max_depth
+                [node] = tree.add_children([node], [step], terminal=[ended or capped]).tolist()
+                if ended:
+                    solved.add(node)
             if node != n:
                 ends.append((n, node))
         if not ends:

@@ -1,6 +1,10 @@
-"""Particle filtering: ``particles`` partial solutions advance one step per round; after each
-round they are resampled in proportion to their PRM weight (the last step's reward), so weak
-partial solutions die and strong ones multiply. Finished particles leave the population."""
+"""Particle filtering (Puri et al. 2025): ``particles`` partial solutions advance one step per
+round; after each round they are resampled by their PRM weight (the last step's reward r), so weak
+partial solutions die and strong ones multiply. Finished particles leave the population.
+
+Weights follow the paper, its official code and its_hub: softmax(logit(r) / T)
+(``weighting="softmax"``). ``weighting="power"`` keeps the older r^(1/T), which is much flatter:
+for r = (0.95, 0.5, 0.2) at T = 1 it gives (0.58, 0.30, 0.12) against the paper's (0.94, 0.05, 0.01)."""
 
 from __future__ import annotations
 
@@ -11,10 +15,31 @@ import numpy as np
 from tts import BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, aggregate
 
 
+WEIGHTINGS = ("softmax", "power")
+_EPS = 1e-6  # rewards of exactly 0 or 1 have infinite logits
+
+
+def resampling_weights(rewards, temperature: float = 1.0, weighting: str = "softmax") -> np.ndarray:
+    """Resampling probabilities of particles whose last step scored ``rewards``."""
+    r = np.asarray(rewards, dtype=np.float64)
+    if weighting == "softmax":
+        r = np.clip(r, _EPS, 1 - _EPS)
+        z = (np.log(r) - np.log1p(-r)) / temperature
+        w = np.exp(z - z.max())
+    elif weighting == "power":
+        w = r ** (1.0 / temperature)
+    else:
+        raise ValueError(f"unknown weighting {weighting!r}; choose one of {WEIGHTINGS}")
+    return w / w.sum() if w.sum() > 0 else np.full(len(r), 1 / len(r))
+
+
 def particle_filter(particles: int = 8, max_depth: int = 12, aggregation: str = "min", temperature: float = 1.0,
-                    seed: int = 0, sampling: Sampling | None = None):
+                    weighting: str = "softmax", seed: int = 0, sampling: Sampling | None = None):
     if particles < 1:
         raise ValueError(f"particles must be >= 1, got {particles}")
+    if temperature <= 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    resampling_weights([0.5], temperature, weighting)  # an unknown weighting fails here, not mid-run
     sampling = sampling or Sampling(temperature=0.8, max_tokens=64)
     aggregate([], aggregation)
 
@@ -39,8 +64,7 @@ def particle_filter(particles: int = 8, max_depth: int = 12, aggregation: str = 
                         weights.append(sc.rewards[-1] if sc.rewards else 0.0)
                 if not keep:
                     break
-                w = np.asarray(weights) ** (1.0 / temperature)
-                w = w / w.sum() if w.sum() > 0 else np.full(len(keep), 1 / len(keep))
+                w = resampling_weights(weights, temperature, weighting)
                 live = [keep[i] for i in rng.choice(len(keep), size=len(keep), p=w)]
         except BudgetExhausted:
             pass

@@ -1,38 +1,57 @@
-"""Refinement with the generative PRM as critic (GenPRM): sample a solution, find the first step
-with reward < 0.5, and have the policy rewrite from that step, up to ``turns`` times; the
-critic's analysis of the flagged step is kept as the feedback of each turn.
-
-The testbed's prompt format has no place for feedback text, so the rewrite is a fresh sample
-from the prefix before the flagged step; a chat policy would get the feedback in its prompt
-(GenPRM's "There might be some problem in this paragraph..." turn)."""
+"""Refinement with the generative PRM as critic (GenPRM's critic mode): the policy writes a
+solution, the PRM finds its first step with reward < ``threshold``, and the policy is shown its
+own solution, that paragraph and the PRM's analysis of it ("There might be some problem in this
+paragraph of your reasoning, please rethink and refine your answer: ...") and writes a new
+solution, up to ``turns`` times. The result is the last refined solution, as in GenPRM (not the
+best-scoring turn: that would be PRM-guided selection, see ``prm_resample``). Each turn's prompt
+holds every earlier (solution, critique) pair, so the prompt format needs a feedback slot."""
 
 from __future__ import annotations
 
-from tts import Expand, Outcome, Prefix, Sampling, Score, aggregate, first_wrong_step, split_steps
+from tts import BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, aggregate, first_wrong_step, split_steps
 from tts.prm.protocol import analysis_of
 
+CRITIQUE = "There might be some problem in this paragraph of your reasoning, please rethink and refine your answer:"
 
-def refine(turns: int = 3, threshold: float = 0.5, sampling: Sampling | None = None):
+
+def critique_text(step: str, analysis: str) -> str:
+    """The user turn that shows the policy the flagged paragraph and the PRM's analysis of it."""
+    return f"{CRITIQUE}\n{step}\n\n{analysis}".rstrip()
+
+
+def refine(turns: int = 3, threshold: float = 0.5, sampling: Sampling | None = None,
+           first_sampling: Sampling | None = None):
+    """``turns``: refinement rounds after the first solution (0: zero-shot). ``first_sampling``:
+    the first solution's sampling (greedy by default, the zero-shot baseline); ``sampling``: the
+    refined solutions'."""
     if turns < 0:
         raise ValueError(f"turns must be >= 0, got {turns}")
     sampling = sampling or Sampling(temperature=0.8, max_tokens=256)
+    first_sampling = first_sampling or Sampling(temperature=0.0, max_tokens=sampling.max_tokens)
 
     def strategy(problem):
-        [[first]] = yield Expand([Prefix(problem.problem)], 1, Sampling(temperature=0.0, max_tokens=256),
-                                 to_end=True)
-        steps = split_steps(first.text)
-        feedback = []
-        best = (0.0, steps)
-        for _ in range(turns + 1):
-            [score] = yield Score([Prefix(problem.problem, tuple(steps))])
-            value = aggregate(score.rewards, "min")
-            best = max(best, (value, steps), key=lambda b: b[0])
-            bad = first_wrong_step(score.rewards, threshold)
-            if bad < 0 or len(feedback) == turns:
-                break
-            feedback.append({"step": bad, "analysis": analysis_of(score.verifications[bad][0]) if score.verifications else ""})
-            [[rewrite]] = yield Expand([Prefix(problem.problem, tuple(steps[:bad]))], 1, sampling, to_end=True)
-            steps = steps[:bad] + split_steps(rewrite.text)
-        return Outcome(list(best[1]), score=best[0], extra={"feedback": feedback})
+        steps: list[str] = []
+        score = None
+        feedback: list[tuple[str, str]] = []
+        log: list[dict] = []
+        try:
+            [[first]] = yield Expand([Prefix(problem.problem)], 1, first_sampling, to_end=True)
+            steps = split_steps(first.text)
+            for _ in range(turns):
+                [verdict] = yield Score([Prefix(problem.problem, tuple(steps))])
+                score = aggregate(verdict.rewards, "min")
+                bad = first_wrong_step(verdict.rewards, threshold)
+                if bad < 0:
+                    break
+                analysis = analysis_of(verdict.verifications[bad][0]) if verdict.verifications else ""
+                feedback.append(("\n\n".join(steps), critique_text(steps[bad], analysis)))
+                log.append({"step": bad, "analysis": analysis})
+                score = None
+                [[rewrite]] = yield Expand([Prefix(problem.problem, feedback=tuple(feedback))], 1, sampling,
+                                           to_end=True)
+                steps = split_steps(rewrite.text)
+        except BudgetExhausted:
+            pass  # the last complete solution stands
+        return Outcome(steps, score=score, extra={"feedback": log, "turns": len(log)})
 
     return strategy

@@ -4,7 +4,7 @@ The public API is what this module exports; ``search/`` strategies use nothing e
 """
 
 from tts.budget import Budget, BudgetExhausted, Expand, Outcome, ProblemResult, Scheduler, Score, Spend
-from tts.grading import answers_equal, grade_solution, last_boxed, split_steps, vote_index
+from tts.grading import answers_equal, grade_solution, last_boxed, solution_answer, split_steps, vote_index
 from tts.tasks import (
     Chain,
     ChainConfig,
@@ -62,5 +62,6 @@ __all__ = [
     "load_problems",
     "load_processbench",
     "make_processbench",
+    "solution_answer",
     "split_steps",
 ]

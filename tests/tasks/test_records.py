@@ -44,6 +44,7 @@ def test_official_processbench_shape_loads(tmp_path):
     write_jsonl(tmp_path / "gsm8k.jsonl", [row])
     (s,) = load_processbench(tmp_path / "gsm8k.jsonl")
     assert (s.label, s.generator, s.final_answer_correct) == (1, "Qwen2-7B-Instruct", False)
+    assert s.subset == "gsm8k"  # the split, from the file's name
 
 
 def test_malformed_line_names_file_and_line(tmp_path):

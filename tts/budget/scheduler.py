@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from tts.budget.budget import Budget, Spend
 from tts.budget.requests import BudgetExhausted, Expand, Score
-from tts.grading.boxed import last_boxed
+from tts.grading.boxed import solution_answer
 from tts.grading.equivalence import answers_equal
 from tts.tasks.records import Problem
 
@@ -115,12 +115,15 @@ class Scheduler:
         return [results[i] for i in range(len(state))]
 
     # -- one round ----------------------------------------------------------------------------
-    def _left(self, s: _Live) -> int | None:
+    def _left(self, s: _Live, reserved: int) -> int | None:
+        """What this problem may still generate: its own allowance, and the shared total less
+        what earlier problems of this round were promised (which is no concern of the
+        per-problem allowance)."""
         caps = []
         if self.budget.per_problem is not None:
             caps.append(self.budget.per_problem - s.spend.policy_generated)
         if self.budget.total is not None:
-            caps.append(self.budget.total - self.spent_total)
+            caps.append(self.budget.total - self.spent_total - reserved)
         return min(caps) if caps else None
 
     def _plan(self, live: list[_Live]) -> tuple[list[tuple[_Live, Expand]], list[tuple[_Live, Score]]]:
@@ -139,11 +142,9 @@ class Scheduler:
                 continue
             rows = len(req.prefixes) * req.k
             if rows == 0:
-                s.send([])
+                s.send([[] for _ in req.prefixes])  # one (empty) row per prefix, as always
                 continue
-            left = self._left(s)
-            if left is not None and self.budget.total is not None:
-                left -= reserved
+            left = self._left(s, reserved)
             if left is not None:
                 cap = left // rows  # worst case: every row generates max_tokens
                 if cap < 1:
@@ -249,8 +250,7 @@ class _Live:
 
     def result(self) -> ProblemResult:
         o = self.outcome or Outcome(steps=[])
-        answer = last_boxed(o.steps[-1]) if o.steps else None
-        answer = answer.strip() if answer is not None else None
+        answer = solution_answer(o.steps)
         gold = self.problem.answer
         correct = answers_equal(answer, gold) if gold not in (None, "") and self.error is None else (
             False if self.error is not None else None)

@@ -27,6 +27,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--model", default=None, help="default: the shipped tiny model of that kind")
     ev.add_argument("--backend", default=None, choices=["hf", "vllm"], help="generative kinds; default: the machine's")
     ev.add_argument("--data", type=Path, default=None, help="a ProcessBench-format JSONL (default: testbed set)")
+    ev.add_argument("--subset", default=None,
+                    help="subset name for records that carry none (default: the file's name, e.g. gsm8k.jsonl -> gsm8k)")
     ev.add_argument("--limit", type=int, default=None, help="first N samples of each subset")
     ev.add_argument("--samples", type=int, default=1, help="Maj@N: sampled verifications per step")
     ev.add_argument("--threshold", type=float, default=0.5)
@@ -64,7 +66,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
     torch.set_num_threads(args.threads)
     if args.data is not None:
-        samples = load_processbench(args.data)
+        samples = load_processbench(args.data, subset=args.subset)
         if args.limit is not None:
             samples = samples[: args.limit]
     else:

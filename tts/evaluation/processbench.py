@@ -49,7 +49,7 @@ class ProcessBenchResult:
 def evaluate_processbench(prm: PRM, samples: Sequence[ProcessBenchSample], threshold: float = 0.5,
                           batch_size: int = 64, progress: bool = True) -> ProcessBenchResult:
     """Score every sample's steps with ``prm`` (in batches) and compute the metric per subset
-    (``sample.generator``)."""
+    (``sample.subset``: the split, not the model that wrote the solution)."""
     start = time.perf_counter()
     rewards: list[list[float]] = []
     tokens = 0
@@ -65,7 +65,7 @@ def evaluate_processbench(prm: PRM, samples: Sequence[ProcessBenchSample], thres
     predictions = [first_wrong_step(r, threshold) for r in rewards]
     subsets: dict[str, tuple[list[int], list[int]]] = {}
     for s, p in zip(samples, predictions, strict=True):
-        ys, ps = subsets.setdefault(s.generator, ([], []))
+        ys, ps = subsets.setdefault(s.subset, ([], []))
         ys.append(s.label)
         ps.append(p)
     metrics = {name: processbench_metrics(ys, ps) for name, (ys, ps) in subsets.items()}

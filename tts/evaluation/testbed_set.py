@@ -33,7 +33,8 @@ def build(policy, per_subset: int = PER_SUBSET, seed: int = 0) -> list[ProcessBe
     outs = policy.generate([Prefix(p.problem) for p in problems], 4, Sampling(temperature=0.8, max_tokens=160),
                            stop_at_step=False)
     for p, cands in zip(problems, outs, strict=True):
-        got, _ = label_policy_samples(p, [c.text for c in cands], generator="testbed-policy")
+        got, _ = label_policy_samples(p, [c.text for c in cands], generator="tiny-policy",
+                                      subset="testbed-policy")
         sampled += got
     wrong = [s for s in sampled if s.label >= 0][: per_subset // 2]
     right = [s for s in sampled if s.label < 0][: per_subset - len(wrong)]
@@ -53,8 +54,8 @@ def testbed_processbench(limit_per_subset: int | None = None) -> list[ProcessBen
     seen: dict[str, int] = {}
     out = []
     for s in samples:
-        seen[s.generator] = seen.get(s.generator, 0) + 1
-        if seen[s.generator] <= limit_per_subset:
+        seen[s.subset] = seen.get(s.subset, 0) + 1
+        if seen[s.subset] <= limit_per_subset:
             out.append(s)
     return out
 
@@ -65,6 +66,6 @@ if __name__ == "__main__":
     samples = build(load_policy("hf", seed=0))
     SHIPPED.parent.mkdir(parents=True, exist_ok=True)
     save_records(SHIPPED, samples)
-    for g in sorted({s.generator for s in samples}):
-        sub = [s for s in samples if s.generator == g]
+    for g in sorted({s.subset for s in samples}):
+        sub = [s for s in samples if s.subset == g]
         print(g, len(sub), "with an error:", sum(s.label >= 0 for s in sub))

@@ -1,6 +1,6 @@
 """Answer extraction and equivalence, and step splitting."""
 
-from tts.grading.boxed import last_boxed
+from tts.grading.boxed import last_boxed, solution_answer
 from tts.grading.equivalence import answers_equal, grade_solution
 from tts.grading.steps import (
     DEFAULT_DELIMITER,
@@ -9,16 +9,18 @@ from tts.grading.steps import (
     split_by_step_markers,
     split_steps,
 )
-from tts.grading.vote import canonical_answer, majority_vote, vote_index
+from tts.grading.vote import answer_classes, canonical_answer, majority_vote, vote_index
 
 __all__ = [
     "DEFAULT_DELIMITER",
+    "answer_classes",
     "answers_equal",
     "canonical_answer",
     "grade_solution",
     "join_steps",
     "last_boxed",
     "majority_vote",
+    "solution_answer",
     "split_by_delimiter",
     "split_by_step_markers",
     "split_steps",

@@ -46,3 +46,11 @@ def last_boxed(text: str) -> str | None:
             end += 1
         return text[i:end] or None
     return None
+
+
+def solution_answer(steps) -> str | None:
+    """The final answer of a solution given as its steps: the last box anywhere in the text, not
+    only in the last step (a solution may end "...\\boxed{5}.\\n\\nI hope this helps.")."""
+    if not steps:
+        return None
+    return last_boxed("\n\n".join(steps))

@@ -24,6 +24,9 @@ class Prefix:
 
     problem: str
     steps: tuple[str, ...] = ()
+    # A refinement's earlier (solution, critique) turns, shown to the policy before the new
+    # solution. PRMs never read it: they judge the steps.
+    feedback: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ class PolicyBase:
         check_request(prefixes, n, delimiter)
         if not prefixes:
             return []
-        prompts = [render_prompt(self.prompt_format, p.problem, p.steps, delimiter) for p in prefixes]
+        prompts = [render_prompt(self.prompt_format, p.problem, p.steps, delimiter, p.feedback) for p in prefixes]
         stops = (delimiter,) if stop_at_step else ()
         return self._generate(prompts, n, sampling, stops, self._prompt_seeds(prompts, sampling),
                               top_logprobs=0, include_stop=False)

@@ -20,6 +20,8 @@ AGGREGATIONS = ("min", "last", "prod", "mean")
 # ~1e-9 (padding changes float sums), which must not reorder near-ties between candidates, while
 # the ranking information of confident judgements (0.9999 vs 0.99999) survives, as it would not
 # rounding probabilities. With it, a problem's search is the same in any batch.
+# A reward never crosses 0.5 (the wrong/right threshold) by quantisation: a logit that would round
+# to 0 goes to the nearest grid point on its own side.
 LOGIT_DECIMALS = 2
 
 
@@ -27,8 +29,10 @@ def quantize_reward(r: float) -> float:
     r = float(r)
     if not 0.0 < r < 1.0 or r == 0.5:
         return r
-    z = round(math.log(r) - math.log1p(-r), LOGIT_DECIMALS)
-    return 1.0 / (1.0 + math.exp(-z))
+    z = math.log(r) - math.log1p(-r)
+    step = 10.0 ** -LOGIT_DECIMALS
+    q = math.copysign(max(round(abs(z), LOGIT_DECIMALS), step), z)
+    return 1.0 / (1.0 + math.exp(-q))
 
 
 @dataclass

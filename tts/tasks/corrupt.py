@@ -187,6 +187,7 @@ def make_processbench(
         steps, label = result if result is not None else (chain.gold_steps(), -1)
         samples.append(
             ProcessBenchSample(id=f"pb-{p.id}", problem=p.problem, steps=steps, label=label,
-                               final_answer_correct=label == -1, generator="testbed-corruption", meta=meta)
+                               final_answer_correct=label == -1, generator="reference",
+                               subset="testbed-corruption", meta=meta)
         )
     return samples

@@ -13,6 +13,7 @@ def label_policy_samples(
     problem: Problem,
     solutions: Sequence[str],
     generator: str = "policy",
+    subset: str = "policy",
     delimiter: str = DEFAULT_DELIMITER,
 ) -> tuple[list[ProcessBenchSample], int]:
     """Label each complete solution of ``problem``; returns (samples, number of incomplete
@@ -27,6 +28,7 @@ def label_policy_samples(
             ProcessBenchSample(
                 id=f"pb-{problem.id}-{generator}-{i}", problem=problem.problem, steps=lab.steps,
                 label=lab.label, final_answer_correct=lab.final_answer_correct, generator=generator,
+                subset=subset,
                 meta={"source_id": problem.id, **problem.meta},
             )
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tts.tasks.jsonl import JsonlError, read_jsonl, write_jsonl
@@ -28,14 +29,17 @@ class Problem:
 
 @dataclass
 class ProcessBenchSample:
-    """ProcessBench format: ``label`` is the index of the first wrong step, -1 if none is wrong."""
+    """ProcessBench format: ``label`` is the index of the first wrong step, -1 if none is wrong.
+    ``subset`` is the split whose F1 is averaged with the others (the official subsets are gsm8k,
+    math, olympiadbench and omnimath); ``generator`` is the model that wrote the solution."""
 
     id: str
     problem: str
     steps: list[str]
     label: int
     final_answer_correct: bool
-    generator: str = "testbed"
+    generator: str = "unknown"
+    subset: str = "default"
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -80,7 +84,9 @@ def problem_from_dict(d: dict[str, Any], fallback_id: str) -> Problem:
                    steps=list(steps) if steps is not None else None, meta=meta)
 
 
-def processbench_from_dict(d: dict[str, Any], fallback_id: str) -> ProcessBenchSample:
+def processbench_from_dict(d: dict[str, Any], fallback_id: str, subset: str = "default") -> ProcessBenchSample:
+    """``subset``: the split of a record that names none (Qwen/ProcessBench's files are one split
+    each and say so only in their names)."""
     missing = [k for k in ("problem", "steps", "label") if k not in d]
     if missing:
         raise ValueError(f"ProcessBench record lacks {', '.join(missing)} (needs problem, steps, label)")
@@ -92,7 +98,8 @@ def processbench_from_dict(d: dict[str, Any], fallback_id: str) -> ProcessBenchS
     return ProcessBenchSample(
         id=str(d.get("id", fallback_id)), problem=str(d["problem"]), steps=steps, label=label,
         final_answer_correct=bool(d.get("final_answer_correct", label == -1)),
-        generator=str(d.get("generator", "unknown")), meta=dict(d.get("meta") or {}),
+        generator=str(d.get("generator", "unknown")), subset=str(_first(d, "subset", "split") or subset),
+        meta=dict(d.get("meta") or {}),
     )
 
 
@@ -121,8 +128,12 @@ def load_problems(path: str | os.PathLike) -> list[Problem]:
     return list(_load(path, problem_from_dict))
 
 
-def load_processbench(path: str | os.PathLike) -> list[ProcessBenchSample]:
-    return list(_load(path, processbench_from_dict))
+def load_processbench(path: str | os.PathLike, subset: str | None = None) -> list[ProcessBenchSample]:
+    """Samples of a ProcessBench JSONL. A record's own ``subset`` (or ``split``) field names its
+    subset; otherwise ``subset``, else the file's name without extension (``gsm8k.jsonl`` ->
+    ``gsm8k``), as the official files are one split each."""
+    name = subset if subset is not None else Path(path).name.split(".")[0]
+    return list(_load(path, lambda d, fid: processbench_from_dict(d, fid, name)))
 
 
 def save_records(path: str | os.PathLike, records: list[Problem] | list[ProcessBenchSample]) -> int:
