@@ -11,7 +11,9 @@ For each tree size it times, on the same random tree:
   * MCTS round: 64 selections with virtual loss, expansion of the distinct leaves, 64 backups
     (three calls per round, as the search core runs MCTS); reported per iteration;
   * top-k frontier: the 64 best leaves by score over the whole tree.
-and prints operations/s for both implementations with their ratio.
+and prints operations/s for both implementations with their ratio. Then the memory of a
+``SearchTree`` of ``--memory-nodes`` nodes (arrays, step texts, payloads), with what eager
+per-node payload dicts would add beside it.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ import argparse
 import os
 import platform
 import time
+import tracemalloc
 from collections.abc import Callable
 
 import numpy as np
 
-from tts.tree import kernels, new_tree, reference
+from tts.tree import SearchTree, kernels, new_tree, reference
 from tts.tree.arrays import TreeArrays
 
 BATCH = 64
@@ -105,10 +108,34 @@ def workloads(impl, tree):
             f"MCTS round, {BATCH} in flight (per iteration)": mcts_round, f"top-{TOP_K} frontier": top_k}
 
 
+def memory(num_nodes: int) -> None:
+    """MiB held by a SearchTree of ``num_nodes`` nodes grown by batched expansions (traced
+    allocations, so the figure is the tree's own, not the process's)."""
+    rng = np.random.default_rng(0)
+    tracemalloc.start()
+    tree = SearchTree(capacity=1024)
+    while len(tree) < num_nodes:
+        m = min(len(tree) * 4, num_nodes - len(tree), 65_536)
+        parents = rng.integers(0, len(tree), m)
+        tree.add_children(parents, ["step"] * m, priors=rng.random(m))
+    total = tracemalloc.get_traced_memory()[0]
+    eager = [{} for _ in range(num_nodes)]  # what one empty payload dict per node would cost
+    with_dicts = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    arrays = sum(a.nbytes for a in tree.arrays)
+    mib = 2**20
+    print(f"\n| nodes | SearchTree MiB | of which arrays MiB | payload dicts | eager payload dicts would add MiB |")
+    print("|---:|---:|---:|---:|---:|")
+    print(f"| {num_nodes:,} | {total / mib:.1f} | {arrays / mib:.1f} | {len(tree.data)} | "
+          f"{(with_dicts - total) / mib:.1f} |")
+    del eager
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
     parser.add_argument("--seconds", type=float, default=0.5, help="time per measurement")
+    parser.add_argument("--memory-nodes", type=int, default=1_000_000, help="nodes of the memory measurement (0: skip)")
     args = parser.parse_args(argv)
 
     print(f"# tree_ops on {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
@@ -124,6 +151,8 @@ def main(argv: list[str] | None = None) -> None:
             s = rate(workloads(reference, copy_tree(base))[name], args.seconds)
             print(f"| {size:,} | {name} | {f:,.0f} | {s:,.0f} | {f / s:,.0f}x | {1e6 / f:.2f} |", flush=True)
         del base
+    if args.memory_nodes:
+        memory(args.memory_nodes)
 
 
 if __name__ == "__main__":

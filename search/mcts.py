@@ -1,7 +1,8 @@
 """MCTS with PUCT over the Numba tree. Each round selects ``parallel`` leaves at once (virtual
 loss spreads them over the tree), so one round is one batched policy call (expand every selected
 node with ``k`` candidate steps) and one batched PRM call (score the new steps). Priors come from
-the policy's log-probs (softmax of each candidate's mean token log-prob among its siblings),
+the policy's log-probs (softmax of each candidate's mean token log-prob over all its siblings,
+redone after each widening, a rollout's child included, so a node's priors sum to 1),
 values from the PRM (the ``aggregation`` of the path's step rewards). Progressive widening: a
 node visited N times may hold ceil(widen_c * N ** widen_alpha) children; a selection that passes
 a node with room expands that node again instead of descending.
@@ -60,6 +61,7 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
         tree = SearchTree(root_text=problem.problem, reference=reference_tree)
         value = {}  # node -> aggregated PRM score of its path
         solved: set[int] = set()  # nodes where a solution really ended (not cut by a cap)
+        logit: dict[int, float] = {}  # node -> its candidate's mean token log-prob (the prior's logit)
         done = 0
         try:
             while done < simulations:
@@ -69,17 +71,16 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
                 new_value: dict[int, float] = {}
                 if grow:
                     cands = yield Expand([Prefix(problem.problem, tuple(tree.steps(t))) for t in grow], k, sampling)
-                    parents, texts, priors, tokens, terminal = [], [], [], [], []
+                    parents, texts, tokens, terminal = [], [], [], []
                     for t, row in zip(grow, cands, strict=True):
-                        logits = np.array([c.mean_logprob if c.logprobs else 0.0 for c in row])
-                        p = np.exp(logits - logits.max())
-                        for c, prior in zip(row, p / p.sum(), strict=True):
+                        for c in row:
                             parents.append(t)
                             texts.append(c.text)
-                            priors.append(prior)
                             tokens.append(c.generated_tokens)
                             terminal.append(c.finished or tree.depth(t) + 1 >= max_depth)
-                    ids = tree.add_children(parents, texts, priors=priors, tokens=tokens, terminal=terminal)
+                    ids = tree.add_children(parents, texts, tokens=tokens, terminal=terminal)
+                    logit.update(zip(ids.tolist(), (_logit(c) for row in cands for c in row), strict=True))
+                    _set_priors(tree, grow, logit)
                     solved.update(i for i, c in zip(ids.tolist(), (c for row in cands for c in row), strict=True)
                                   if c.finished)
                     scores = yield Score([Prefix(problem.problem, tuple(tree.steps(int(i)))) for i in ids])
@@ -88,7 +89,7 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
                         value[i] = aggregate(s.rewards, aggregation)
                     if rollout:
                         yield from _rollouts(tree, problem, _best_children(tree, parents, ids.tolist(), value), value,
-                                              solved)
+                                              solved, logit)
                     for parent, i in zip(parents, ids.tolist(), strict=True):
                         new_value[parent] = max(new_value.get(parent, -1.0), value[i])
                     # Each new child counts one evaluation (its own PRM value).
@@ -126,7 +127,8 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
                 best[parent] = i
         return list(best.values())
 
-    def _rollouts(tree: SearchTree, problem, nodes: list[int], value: dict[int, float], solved: set[int]):
+    def _rollouts(tree: SearchTree, problem, nodes: list[int], value: dict[int, float], solved: set[int],
+                  logit: dict[int, float]):
         """Complete each node's solution once; the completion's steps become a finished branch."""
         if not nodes:
             return
@@ -143,8 +145,10 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
                 ended = j == len(rest) - 1 and c.finished
                 capped = tree.depth(node) + 1 >= max_depth
                 [node] = tree.add_children([node], [step], terminal=[ended or capped]).tolist()
+                logit[node] = _logit(c)  # the rollout's own log-probs, on its siblings' scale
                 if ended:
                     solved.add(node)
+            _set_priors(tree, [n], logit)
             if node != n:
                 ends.append((n, node))
         if not ends:
@@ -156,3 +160,18 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
             value[n] = (1 - rollout_weight) * value[n] + rollout_weight * value[end]
 
     return strategy
+
+
+def _logit(candidate) -> float:
+    return candidate.mean_logprob if candidate.logprobs else 0.0
+
+
+def _set_priors(tree: SearchTree, parents, logit: dict[int, float]) -> None:
+    """Each parent's children get softmax(mean log-prob) priors over *all* its children, so after
+    progressive widening (and a rollout child) they still sum to 1."""
+    for parent in parents:
+        kids = tree.children(parent)
+        if kids.size:
+            z = np.array([logit.get(int(c), 0.0) for c in kids])
+            p = np.exp(z - z.max())
+            tree.set_prior(kids, p / p.sum())

@@ -215,3 +215,23 @@ def test_a_format_without_a_feedback_slot_refuses_feedback(tmp_path):
     chat = render_prompt("qwen_math_chat", "Q", [], feedback=(("old solution", "critique"),))
     assert chat.endswith("<|im_start|>assistant\nold solution<|im_end|>\n<|im_start|>user\ncritique<|im_end|>\n"
                          "<|im_start|>assistant\n")
+
+
+# -- issue "Search tree": rollout children get log-prob priors; a node's priors sum to 1 -------
+def test_mcts_priors_sum_to_one_after_widening_and_rollouts():
+    def script(p, j, to_end):
+        if to_end:
+            return f"r{len(p.steps)}\n\nThe answer is \\boxed{{{len(p.steps)}}}", STOP_EOS
+        return f"s{len(p.steps)}.{j}", STOP_DELIMITER
+
+    prm = ScriptedPRM(lambda s: 0.3 + 0.01 * (sum(map(ord, s)) % 50))
+    [r] = run([PROBLEM], search.mcts(simulations=24, parallel=2, k=2, max_depth=4), ScriptedPolicy(script), prm,
+              progress=False)
+    tree = r.tree
+    widened = 0
+    for node in range(len(tree)):
+        kids = tree.children(node)
+        if kids.size:
+            assert tree.arrays.prior[kids].sum() == pytest.approx(1.0)
+            widened += kids.size > 2
+    assert widened  # some node holds a rollout child beside its expansion children

@@ -183,3 +183,19 @@ def test_expand_agrees_with_add_children(tree, data):
     assert kernels.expand_and_backup(fast, node, priors, tokens, terminal, 0.7, 0) == reference.expand_and_backup(
         slow, node, priors, tokens, terminal, 0.7, 0)
     _assert_same(fast, slow)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+@given(tree=random_trees(), data=st.data())
+def test_non_finite_values_are_refused_by_kernel_and_reference_alike(bad, tree, data):
+    size = int(tree.size[0])
+    leaf = data.draw(st.integers(0, size - 1))
+    fast, slow = _copy(tree), _copy(tree)
+    for impl, t in ((kernels, fast), (reference, slow)):
+        with pytest.raises(ValueError, match="finite"):
+            impl.backup(t, leaf, bad, 0)
+        # A batch with one bad value changes nothing, not even the good leaves before it.
+        with pytest.raises(ValueError, match="finite"):
+            impl.backup_batch(t, np.array([leaf, leaf], np.int32), np.array([0.5, bad]), 0)
+    _assert_same(fast, tree)
+    _assert_same(slow, tree)

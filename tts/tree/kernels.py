@@ -220,9 +220,12 @@ def add_virtual_loss(tree, leaf, amount):
 @numba.njit(cache=True)
 def backup(tree, leaf, value, virtual_loss):
     """Add ``value`` to every node on the path leaf..root (mean and max statistics both), and
-    take back ``virtual_loss`` that selection put on the path."""
+    take back ``virtual_loss`` that selection put on the path. A non-finite value (NaN, inf)
+    is refused: it would poison every ancestor's mean and make selection order-dependent."""
     ints, floats, flags, size = tree
     check_node(tree, leaf)
+    if not np.isfinite(value):
+        raise ValueError("backup value must be finite (got NaN or inf): check the PRM or value function")
     node = leaf
     while node != NO_PARENT:
         ints[VISITS, node] += 1
@@ -259,8 +262,10 @@ def backup_batch(tree, leaves, values, virtual_loss):
     ints, floats, flags, size = tree
     if leaves.shape[0] != values.shape[0]:
         raise ValueError("leaves and values must have the same length")
-    for i in range(leaves.shape[0]):
+    for i in range(leaves.shape[0]):  # check everything before changing anything
         check_node(tree, leaves[i])
+        if not np.isfinite(values[i]):
+            raise ValueError("backup value must be finite (got NaN or inf): check the PRM or value function")
     for i in range(leaves.shape[0]):
         backup(tree, leaves[i], values[i], virtual_loss)
 

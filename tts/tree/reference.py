@@ -129,7 +129,14 @@ def add_virtual_loss(tree, leaf: int, amount: int) -> None:
         tree.virtual_loss[node] += amount
 
 
+def _check_value(value: float) -> None:
+    if not math.isfinite(value):
+        raise ValueError("backup value must be finite (got NaN or inf): check the PRM or value function")
+
+
 def backup(tree, leaf: int, value: float, virtual_loss: int) -> None:
+    _check(tree, leaf)
+    _check_value(value)
     for node in path_to_root(tree, leaf):
         tree.visits[node] += 1
         tree.value_sum[node] += value
@@ -153,6 +160,11 @@ def select_puct_batch(tree, root, num, c_puct, fpu, use_max, virtual_loss) -> li
 
 
 def backup_batch(tree, leaves, values, virtual_loss) -> None:
+    if len(leaves) != len(values):
+        raise ValueError("leaves and values must have the same length")
+    for leaf, value in zip(leaves, values, strict=True):  # check everything before changing anything
+        _check(tree, int(leaf))
+        _check_value(float(value))
     for leaf, value in zip(leaves, values, strict=True):
         backup(tree, int(leaf), float(value), virtual_loss)
 

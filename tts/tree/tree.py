@@ -24,8 +24,9 @@ class SearchTree:
         self.reference = reference
         self._set_arrays(new_tree(capacity))
         self.texts: list[str] = [root_text]
-        # Free-form per-node payload (token ids, log-probs, answers...), kept off the hot arrays.
-        self.data: list[dict[str, Any]] = [{}]
+        # Free-form per-node payload (token ids, log-probs, answers...), kept off the hot arrays
+        # and made only for the nodes that have one: an empty dict per node cost 59 MiB at 10^6.
+        self.data: dict[int, dict[str, Any]] = {}
 
     def _set_arrays(self, arrays: TreeArrays) -> None:
         self.arrays = arrays
@@ -47,20 +48,32 @@ class SearchTree:
         terminal: Sequence[bool] | np.ndarray | None = None,
         data: Sequence[dict[str, Any]] | None = None,
     ) -> np.ndarray:
-        """Add one child per parent; returns the new node ids."""
+        """Add one child per parent; returns the new node ids.
+
+        Priors are normalised per expansion: the children one call gives a parent share a prior
+        mass of 1 (uniform when no priors are given or they sum to 0). Negative or non-finite
+        priors are refused."""
         parents = np.asarray(parents, dtype=np.int32).reshape(-1)
         n = parents.shape[0]
         if len(texts) != n:
             raise ValueError(f"got {n} parents but {len(texts)} texts")
-        priors = np.ones(n) if priors is None else np.asarray(priors, dtype=np.float64)
+        priors = normalize_priors(parents, priors)
         tokens = np.zeros(n, np.int32) if tokens is None else np.asarray(tokens, dtype=np.int32)
         terminal = np.zeros(n, np.bool_) if terminal is None else np.asarray(terminal, dtype=np.bool_)
         if len(self) + n > self.capacity:
             self._set_arrays(grow(self.arrays, len(self) + n))
         ids = kernels.add_children(self._packed, parents, priors, tokens, terminal)
         self.texts.extend(texts)
-        self.data.extend([dict(d) for d in data] if data is not None else [{} for _ in range(n)])
+        if data is not None:
+            if len(data) != n:
+                raise ValueError(f"got {n} parents but {len(data)} payloads")
+            self.data.update((int(i), dict(d)) for i, d in zip(ids, data) if d)
         return ids
+
+    def payload(self, node: int) -> dict[str, Any]:
+        """The node's payload dict (made on first use)."""
+        kernels.check_node(self._packed, node)
+        return self.data.setdefault(int(node), {})
 
     # -- queries -------------------------------------------------------------------------
     def children(self, node: int) -> np.ndarray:
@@ -108,6 +121,16 @@ class SearchTree:
         return kernels.top_k_frontier(self._packed, score, k, include_terminal)
 
     # -- search verbs --------------------------------------------------------------------
+    def set_prior(self, nodes: Sequence[int] | np.ndarray, priors: Sequence[float] | np.ndarray) -> None:
+        """Replace nodes' priors (a strategy that renormalises a node's children after widening)."""
+        nodes = np.asarray(nodes, dtype=np.int64)
+        priors = np.asarray(priors, dtype=np.float64)
+        if nodes.size and (nodes.min() < 0 or nodes.max() >= len(self)):
+            raise IndexError(f"node ids must lie in 0..{len(self) - 1}")
+        if priors.shape != nodes.shape or not np.all(np.isfinite(priors)) or np.any(priors < 0):
+            raise ValueError("priors must be one finite, non-negative number per node")
+        self.arrays.prior[nodes] = priors
+
     def set_reward(self, nodes: Sequence[int] | np.ndarray, rewards: Sequence[float] | np.ndarray) -> None:
         nodes = np.asarray(nodes, dtype=np.int64)
         if nodes.size and (nodes.min() < 0 or nodes.max() >= len(self)):
@@ -158,3 +181,19 @@ class SearchTree:
         from tts.tree.export import to_networkx
 
         return to_networkx(self, include_pruned=include_pruned)
+
+
+def normalize_priors(parents: np.ndarray, priors: Sequence[float] | np.ndarray | None) -> np.ndarray:
+    """Priors that sum to 1 over each parent's children in one expansion; uniform for a parent
+    whose given priors are all zero (all-zero priors would leave PUCT no exploration at all)."""
+    n = parents.shape[0]
+    p = np.ones(n) if priors is None else np.asarray(priors, dtype=np.float64).reshape(-1)
+    if p.shape[0] != n:
+        raise ValueError(f"got {n} parents but {p.shape[0]} priors")
+    if not np.all(np.isfinite(p)) or np.any(p < 0):
+        raise ValueError(f"priors must be finite and non-negative, got {p[~(np.isfinite(p) & (p >= 0))][:3].tolist()}")
+    if n == 0:
+        return p
+    groups, inverse, counts = np.unique(parents, return_inverse=True, return_counts=True)
+    sums = np.bincount(inverse, weights=p, minlength=groups.shape[0])
+    return np.where(sums[inverse] > 0, p / np.where(sums[inverse] > 0, sums[inverse], 1.0), 1.0 / counts[inverse])
