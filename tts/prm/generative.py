@@ -192,10 +192,11 @@ class GenerativePRM:
         snippets = []
         for job in jobs:
             problem, steps, j = job.key
+            # A step's verification continues from its previous step's (GenPRM keeps one
+            # interpreter per solution): its chain is forked from the parent chain's process.
             parent = chain_id((problem, steps[:-1], j)) if len(steps) > 1 else None
-            setup = self.sandbox.history(parent) if parent else ()
             code = P.last_code(job.text) or "print('Code format error: No code found.')"
-            snippets.append(Snippet(chain_id(job.key), code, setup))
+            snippets.append(Snippet(chain_id(job.key), code, parent))
         for job, res in zip(jobs, self.sandbox.run(snippets), strict=True):
             job.text += P.CODE_OUTPUT.format(output=res.output.strip())
 

@@ -1,16 +1,19 @@
 """A pool of warm sandbox workers that run model-written Python in parallel.
 
-Each verification chain (one sampled GenPRM verification of one solution) keeps its own
-namespace, as GenPRM keeps one per solution: a chain is pinned to one worker, and if that worker
-has to be replaced the chain's earlier snippets are replayed into the new one before its next
-snippet runs. A snippet that crashes, hangs or breaks its worker gets an error string as output;
-the pool replaces the worker and carries on.
+Each verification chain (one sampled GenPRM verification of one solution path) runs in its own
+process, forked by its worker from a warm, pristine parent (see ``worker.py``), so no chain sees
+another's changes; a chain that extends another is forked from that chain's process and starts
+from its state without replay. Live chain processes are capped per worker: the least recently
+used is ended, and if it is needed again it is rebuilt by replaying its snippets (and its
+ancestors'), which ``stats()`` counts. A snippet that crashes, hangs or breaks its process gets
+an error string as output; a worker that dies is replaced and its chains are rebuilt on demand.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+from collections import OrderedDict
 import os
 import select
 import shutil
@@ -25,7 +28,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from tts.sandbox.worker import death_note
+
 WORKER = Path(__file__).with_name("worker.py")
+# What verification code commonly imports, loaded once per worker so no chain pays for it.
+PRELOAD = ("math", "fractions", "decimal", "random", "itertools", "sympy", "numpy")
 
 
 @dataclass(frozen=True)
@@ -33,17 +40,18 @@ class SandboxLimits:
     timeout_s: float = 5.0  # wall clock per snippet (raised inside it); the worker dies at +grace_s
     cpu_s: float = 5.0  # CPU time per snippet
     grace_s: float = 2.0
-    memory_mb: int = 1024  # address space of a worker
+    memory_mb: int = 1024  # address space of each chain's process
     max_output_chars: int = 4000  # stdout+stderr kept per snippet
     max_file_mb: int = 16
     max_open_files: int = 64
-    max_processes: int = 0  # non-root only (RLIMIT_NPROC); the audit hook refuses forks anyway
+    max_processes: int = 0  # while a snippet runs, non-root only (RLIMIT_NPROC); the audit hook refuses forks anyway
     worker_cpu_s: int = 3600  # a worker's lifetime CPU; it is replaced when spent
     isolate_network: bool = True
     drop_privileges: bool = True  # as root, run snippets as ``nobody``
+    max_chains: int = 64  # live chain processes per worker; the least recently used is ended past it
 
     def __post_init__(self) -> None:
-        for name in ("timeout_s", "cpu_s", "memory_mb", "max_output_chars"):
+        for name in ("timeout_s", "cpu_s", "memory_mb", "max_output_chars", "max_chains"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"SandboxLimits.{name} must be > 0, got {getattr(self, name)}")
 
@@ -58,11 +66,11 @@ class ExecResult:
 
 @dataclass(frozen=True)
 class Snippet:
-    chain: Hashable  # the verification chain whose namespace it runs in
+    chain: Hashable  # the verification chain whose process it runs in
     code: str
-    # Run first, silently, when the chain is new: a chain that branches from another (a search
-    # extending a verified prefix) starts from the namespace its parent's code built.
-    setup: tuple[str, ...] = ()
+    # When the chain is new: the chain it extends (a search extending a verified prefix), whose
+    # state (variables, imports, module changes) it starts from. None: a pristine interpreter.
+    parent: Hashable | None = None
 
 
 class _Worker:
@@ -70,7 +78,7 @@ class _Worker:
         self.tmpdir = tempfile.mkdtemp(prefix="tts-sandbox-")
         if os.geteuid() == 0 and limits.drop_privileges:
             os.chown(self.tmpdir, 65534, 65534)
-        cfg = asdict(limits) | {"tmpdir": self.tmpdir, "preload": list(preload)}
+        cfg = asdict(limits) | {"tmpdir": self.tmpdir, "preload": list(preload), "owner": os.getpid()}
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "OPENBLAS_NUM_THREADS": "1",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "LANG": "C.UTF-8"}
         # -I: no user site, no PYTHON* variables, no cwd on sys.path; its own session, so a
@@ -79,8 +87,8 @@ class _Worker:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      env=env, cwd=self.tmpdir, start_new_session=True)
         self.buffer = b""
-        self.chains: set[Hashable] = set()
-        ready = self.read(timeout=60.0)
+        self.live: OrderedDict[Hashable, None] = OrderedDict()  # chains with a process, least recent first
+        ready = self.read(timeout=120.0)
         if not ready or not ready.get("ready"):
             self.kill()
             raise RuntimeError(f"sandbox worker failed to start ({sys.executable} -I {WORKER})")
@@ -110,6 +118,16 @@ class _Worker:
             return None
         return reply if isinstance(reply, dict) else None
 
+    def shutdown(self) -> None:
+        """End the chains and the worker; the worker reaps its chains, so none is left behind."""
+        if self.proc.poll() is None:
+            try:
+                self.send({"op": "shutdown"})
+                self.read(timeout=5.0)
+            except OSError:
+                pass
+        self.kill()
+
     def kill(self) -> None:
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
@@ -129,31 +147,39 @@ class SandboxPool:
     one ``ExecResult`` per snippet, in order. Thread-safe for one caller at a time."""
 
     def __init__(self, workers: int = 2, limits: SandboxLimits | None = None,
-                 preload: Sequence[str] = ("math", "fractions")) -> None:
+                 preload: Sequence[str] = PRELOAD) -> None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.limits = limits or SandboxLimits()
         self.preload = tuple(preload)
         self._workers = [_Worker(self.limits, self.preload) for _ in range(workers)]
         self._home: dict[Hashable, int] = {}  # chain -> worker index
-        self._history: dict[Hashable, list[str]] = {}  # chain -> snippets that ran to completion
-        self._lost: set[Hashable] = set()  # chains whose namespace died with a worker
+        self._history: dict[Hashable, list[str]] = {}  # chain -> its own snippets that ran through
+        # chain -> (the chain it extends, how many of that chain's snippets had run when it branched)
+        self._parent: dict[Hashable, tuple[Hashable, int]] = {}
         self._ids = itertools.count()
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox")
         self.replaced = 0  # workers replaced so far
+        self._last_death = ""
+        self._stats = {"chains": 0, "branched": 0, "evicted": 0, "rebuilt": 0, "replayed_snippets": 0}
 
     @property
     def size(self) -> int:
         return len(self._workers)
+
+    def stats(self) -> dict[str, int]:
+        """Chains started (``branched``: of those, forked from their parent's process), chains
+        ended to stay under ``max_chains`` (``evicted``), and chains rebuilt by replay after an
+        eviction or a lost worker, with the snippets replayed; plus live processes now."""
+        return dict(self._stats, live=sum(len(w.live) for w in self._workers), workers_replaced=self.replaced)
 
     def run(self, snippets: Sequence[Snippet]) -> list[ExecResult]:
         with self._lock:
             groups: dict[int, list[int]] = {}
             for i, s in enumerate(snippets):
                 if s.chain not in self._home:
-                    self._home[s.chain] = min(range(self.size), key=lambda w: len(self._workers[w].chains))
-                    self._workers[self._home[s.chain]].chains.add(s.chain)
+                    self._place(s)
                 groups.setdefault(self._home[s.chain], []).append(i)
             results: list[ExecResult | None] = [None] * len(snippets)
             futures = [self._executor.submit(self._run_group, w, [(i, snippets[i]) for i in idx], results)
@@ -162,80 +188,157 @@ class SandboxPool:
                 f.result()
             return results  # type: ignore[return-value]
 
-    def run_one(self, code: str, chain: Hashable = "default") -> ExecResult:
-        return self.run([Snippet(chain, code)])[0]
-
-    def history(self, chain: Hashable) -> tuple[str, ...]:
-        """The snippets that built ``chain``'s namespace (its setup and the ones that ran through)."""
-        return tuple(self._history.get(chain, ()))
+    def run_one(self, code: str, chain: Hashable = "default", parent: Hashable | None = None) -> ExecResult:
+        return self.run([Snippet(chain, code, parent)])[0]
 
     def forget(self, chains: Sequence[Hashable]) -> None:
-        """Drop the namespaces of finished chains (their memory is the workers')."""
+        """End finished chains' processes and drop what the pool kept to rebuild them."""
         with self._lock:
+            per_worker: dict[int, list[str]] = {}
             for chain in chains:
                 w = self._home.pop(chain, None)
                 self._history.pop(chain, None)
-                self._lost.discard(chain)
-                if w is not None:
-                    self._workers[w].chains.discard(chain)
-                    try:
-                        self._workers[w].send({"op": "forget", "chain": str(chain)})
-                    except OSError:
-                        pass
+                self._parent.pop(chain, None)
+                if w is not None and chain in self._workers[w].live:
+                    del self._workers[w].live[chain]
+                    per_worker.setdefault(w, []).append(str(chain))
+            for w, names in per_worker.items():
+                self._send_forget(self._workers[w], names)
+
+    # -- placement and rebuilding ---------------------------------------------------------------
+    def _place(self, s: Snippet) -> None:
+        """A new chain lives on its parent's worker (it is forked from the parent's process), or on
+        the worker with the fewest live chains."""
+        self._stats["chains"] += 1
+        if s.parent is not None and s.parent in self._home:
+            self._parent[s.chain] = (s.parent, None)  # the parent's state when the chain first runs
+            self._home[s.chain] = self._home[s.parent]
+        else:
+            self._home[s.chain] = min(range(self.size), key=lambda w: len(self._workers[w].live))
+
+    def _source(self, chain: Hashable, w: int) -> tuple[Hashable | None, list[str]]:
+        """What a chain without a process is forked from and what is replayed on top: its parent's
+        process (revived first if it was evicted, so its other children fork from it too) and the
+        chain's own snippets, which are none for a new chain. A parent that ran on after the chain
+        branched cannot serve: its snippets up to the branch point are replayed instead."""
+        own = list(self._history.get(chain, ()))
+        link = self._parent.get(chain)
+        if link is None:
+            return None, own
+        parent, upto = link
+        if upto is None:  # first run: it branches from the parent as it is now
+            upto = len(self._history.get(parent, ()))
+            self._parent[chain] = (parent, upto)
+        if self._home.get(parent) == w and len(self._history.get(parent, ())) == upto and self._revive(parent, w):
+            return parent, own
+        source, replay = self._source(parent, w)
+        return source, replay[: len(replay) - len(self._history.get(parent, ())) + upto] + own
+
+    def _revive(self, chain: Hashable, w: int) -> bool:
+        """Make sure ``chain`` has a live process on worker ``w``, rebuilding it by replay."""
+        worker = self._workers[w]
+        if chain in worker.live:
+            return True
+        source, replay = self._source(chain, w)
+        reply = self._request(w, chain, "pass", source, replay, live=False)
+        if reply is None or not reply.get("forked") or reply.get("died"):
+            return False
+        worker.live[chain] = None
+        self._count_fork(source, replay)
+        self._evict(self._workers[w], keep=chain)
+        return True
+
+    def _request(self, w: int, chain: Hashable, code: str, source: Hashable | None, replay: list[str],
+                 live: bool) -> dict | None:
+        """One run request to worker ``w``; None if the worker died or hung (it is replaced)."""
+        worker = self._workers[w]
+        job_id = next(self._ids)
+        timeout = (self.limits.timeout_s + self.limits.grace_s) * (1 + len(replay)) + 15.0
+        start = time.perf_counter()
+        try:
+            worker.send({"op": "run", "id": job_id, "chain": str(chain), "code": code, "live": live,
+                         "from": None if source is None else str(source), "replay": replay})
+            reply = worker.read(timeout)
+        except OSError:
+            reply = None
+        if reply is None or reply.get("id") != job_id:
+            self._last_death = self._worker_death(worker, time.perf_counter() - start)
+            self._replace(w)
+            return None
+        return reply
+
+    def _count_fork(self, source: Hashable | None, replay: list[str]) -> None:
+        if replay:
+            self._stats["rebuilt"] += 1
+            self._stats["replayed_snippets"] += len(replay)
+        elif source is not None:
+            self._stats["branched"] += 1
 
     def _run_group(self, w: int, jobs: list[tuple[int, Snippet]], results: list) -> None:
         for i, s in jobs:
-            if s.chain in self._lost:
-                replay = self._history.get(s.chain, [])
-            elif s.chain not in self._history:
-                replay = list(s.setup)
-                self._history[s.chain] = list(s.setup)
-            else:
-                replay = []
-            self._lost.discard(s.chain)
-            job_id = next(self._ids)
-            start = time.perf_counter()
+            results[i] = self._run_snippet(w, s)
+
+    def _run_snippet(self, w: int, s: Snippet) -> ExecResult:
+        start = time.perf_counter()
+        for _ in range(3):  # a stale view of the worker's chains is corrected and retried
             worker = self._workers[w]
-            timeout = (self.limits.timeout_s + self.limits.grace_s) * (1 + len(replay))
-            try:
-                worker.send({"id": job_id, "chain": str(s.chain), "code": s.code, "replay": replay})
-                reply = worker.read(timeout)
-            except OSError:
-                reply = None
-            if reply is not None and reply.get("id") == job_id:
-                results[i] = ExecResult(str(reply["output"]), bool(reply["ok"]), time.perf_counter() - start)
+            live = s.chain in worker.live
+            source, replay = (None, []) if live else self._source(s.chain, w)
+            reply = self._request(w, s.chain, s.code, source, replay, live)
+            if reply is None:
+                return ExecResult(self._last_death, False, time.perf_counter() - start, worker_replaced=True)
+            if reply.get("stale"):
+                worker.live.pop(s.chain, None)
+                if source is not None:
+                    worker.live.pop(source, None)
+                continue
+            if reply.get("forked"):
+                worker.live[s.chain] = None
+                self._count_fork(source, replay)
+            if reply.get("died"):
+                worker.live.pop(s.chain, None)
+            else:
+                worker.live.move_to_end(s.chain)
                 if reply["ok"]:
                     self._history.setdefault(s.chain, []).append(s.code)
-                continue
-            results[i] = ExecResult(self._death_note(worker, time.perf_counter() - start), False,
-                                    time.perf_counter() - start, worker_replaced=True)
-            self._replace(w)
+            self._evict(worker, keep=s.chain)
+            return ExecResult(str(reply["output"]), bool(reply["ok"]), time.perf_counter() - start)
+        return ExecResult("Code execute Error: SandboxError: the chain could not be started", False,
+                          time.perf_counter() - start)
 
-    def _death_note(self, worker: _Worker, elapsed: float) -> str:
+    def _evict(self, worker: _Worker, keep: Hashable) -> None:
+        over = len(worker.live) - self.limits.max_chains
+        if over <= 0:
+            return
+        names = [c for c in list(worker.live)[: over + 1] if c != keep][:over]
+        for c in names:
+            del worker.live[c]
+        self._stats["evicted"] += len(names)
+        self._send_forget(worker, [str(c) for c in names])
+
+    @staticmethod
+    def _send_forget(worker: _Worker, names: list[str]) -> None:
+        try:
+            worker.send({"op": "forget", "chains": names})
+        except OSError:
+            pass
+
+    def _worker_death(self, worker: _Worker, elapsed: float) -> str:
         code = worker.proc.poll()
-        if code is None:
-            if elapsed >= self.limits.timeout_s:
-                return f"Code execute time out: the code ran past {self.limits.timeout_s:g} s and was killed"
-            return "Code execute Error: SandboxError: the code corrupted its worker's output and was killed"
-        if code < 0:
-            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
-            hint = {"SIGXCPU": " (CPU limit)", "SIGSEGV": " (crashed)", "SIGKILL": " (killed)"}.get(name, "")
-            return f"Code execute Error: SandboxError: the code's process died with {name}{hint}"
-        return f"Code execute Error: SandboxError: the code's process exited with status {code}"
+        # Popen's code as a wait status: -N for signal N, else the exit status.
+        status = None if code is None else (-code if code < 0 else code << 8)
+        return death_note(status, elapsed, self.limits.timeout_s)
 
     def _replace(self, w: int) -> None:
         old = self._workers[w]
         old.kill()
-        self._lost |= old.chains
-        new = _Worker(self.limits, self.preload)
-        new.chains = old.chains
-        self._workers[w] = new
+        self._workers[w] = _Worker(self.limits, self.preload)  # its chains are rebuilt when next used
         self.replaced += 1
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         for worker in self._workers:
-            worker.kill()
+            worker.shutdown()
         self._workers = []
 
     def __enter__(self) -> SandboxPool:
