@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections import OrderedDict
 import os
 import select
 import shutil
@@ -23,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
