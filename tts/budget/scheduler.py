@@ -75,12 +75,23 @@ def _params(engine) -> int:
         return int(sum(p.numel() for p in AutoModelForCausalLM.from_config(config).parameters()))
 
 
+DEFAULT_WINDOW = 8
+
+
 class Scheduler:
-    def __init__(self, policy, prm=None, budget: Budget | None = None, progress: bool = True) -> None:
+    """``window``: problems in flight at once (None: all). New problems enter as others finish,
+    so results stream out steadily and memory follows the window, not the dataset; results do
+    not depend on it (sampling seeds are keyed by content, not by batch)."""
+
+    def __init__(self, policy, prm=None, budget: Budget | None = None, progress: bool = True,
+                 window: int | None = DEFAULT_WINDOW) -> None:
+        if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 1):
+            raise ValueError(f"window (problems in flight) must be a positive integer or None, got {window!r}")
         self.policy = policy
         self.prm = prm
         self.budget = budget or Budget()
         self.progress = progress
+        self.window = window
         # FLOPs estimate: 2 x parameters x tokens (the engines' own models, when they expose them).
         self.policy_params = _params(policy)
         self.prm_params = _params(getattr(prm, "engine", prm)) if prm is not None else 0
@@ -90,29 +101,33 @@ class Scheduler:
             on_result: Callable[[ProblemResult], None] | None = None) -> list[ProblemResult]:
         """``on_result`` sees each problem's result as soon as that problem finishes (to store it
         before a crash can lose it), in finishing order."""
-        state = [_Live(p) for p in problems]
+        waiting = list(enumerate(problems))[::-1]  # popped from the end: input order
+        flying: dict[int, _Live] = {}
         results: dict[int, ProblemResult] = {}
-        for s in state:
-            s.start(strategy)
-        bar = tqdm(total=len(state), desc="search", unit="problem", disable=not self.progress, mininterval=1.0)
-
-        def collect() -> None:
-            for i, s in enumerate(state):
-                if s.finished and i not in results:
-                    results[i] = s.result()
-                    bar.update(1)
-                    if on_result is not None:
-                        on_result(results[i])
-
-        collect()
-        while True:
-            live = [s for s in state if not s.finished]
-            if not live:
-                break
-            self._round(live)
-            collect()
+        bar = tqdm(total=len(waiting), desc="search", unit="problem", disable=not self.progress, mininterval=1.0)
+        while waiting or flying:
+            while waiting and (self.window is None or len(flying) < self.window):
+                i, problem = waiting.pop()
+                flying[i] = _Live(problem)
+                flying[i].start(strategy)
+            for i in [i for i, s in flying.items() if s.finished]:
+                results[i] = flying.pop(i).result()
+                self._release(results[i].problem, flying.values())
+                bar.update(1)
+                if on_result is not None:
+                    on_result(results[i])
+            live = [s for s in flying.values() if not s.finished]
+            if live:
+                self._round(live)
         bar.close()
-        return [results[i] for i in range(len(state))]
+        return [results[i] for i in range(len(results))]
+
+    def _release(self, problem: Problem, flying) -> None:
+        """Let a PRM drop what it kept for a finished problem (its verification cache, sandbox
+        chains), so memory follows the window; kept while a problem with the same text flies."""
+        release = getattr(self.prm, "release", None)
+        if release is not None and not any(s.problem.problem == problem.problem for s in flying):
+            release(problem.problem)
 
     # -- one round ----------------------------------------------------------------------------
     def _left(self, s: _Live, reserved: int) -> int | None:

@@ -14,6 +14,10 @@ come from that file.
 from __future__ import annotations
 
 import argparse
+import shlex
+import signal
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 DESCRIPTION = __doc__
@@ -29,6 +33,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--cfg", action="store_true", help="print the composed config of every cell and exit")
         p.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. strategy=beam budget.per_problem=256,1024")
         p.set_defaults(func=main, experiment=experiment)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cluster scheduler's stop), handled as Ctrl-C is."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextmanager
+def interrupts_raised():
+    """SIGTERM raises like SIGINT while the run goes, so both end it the same clean way."""
+
+    def terminate(signum, frame):
+        raise Terminated(signum)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -60,14 +86,23 @@ def main(args: argparse.Namespace) -> int:
     store = ResultStore(results)
     print(f"{len(cells)} configs x {cells[0].config.dataset.limit or 'all'} problems -> {results}"
           + (f" ({len(store)} records already there)" if len(store) else ""), flush=True)
-    if base.launcher.kind == "ray":
-        from tts.experiments.ray_runner import run_ray
+    try:
+        with interrupts_raised():
+            if base.launcher.kind == "ray":
+                from tts.experiments.ray_runner import run_ray
 
-        run_ray(cells, store, OmegaConf.to_container(base.launcher), progress=base.progress)
-    else:
-        from tts.experiments.runner import run_local
+                run_ray(cells, store, OmegaConf.to_container(base.launcher), progress=base.progress)
+            else:
+                from tts.experiments.runner import run_local
 
-        run_local(cells, store, progress=base.progress)
+                run_local(cells, store, progress=base.progress)
+    except KeyboardInterrupt as stop:
+        # Every finished problem is already stored (one fsynced line each); say how to go on.
+        kept = len(ResultStore(results))
+        resume = shlex.join(["tts", args.command, *args.overrides, *([] if args.resume else ["--resume"])])
+        print(f"\ntts {args.command}: interrupted; {kept} records kept in {results}; continue with: {resume}",
+              file=sys.stderr, flush=True)
+        return 128 + getattr(stop, "signum", signal.SIGINT)
     from tts.experiments.records import cell_id
     from tts.experiments.runner import plain
 

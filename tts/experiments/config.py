@@ -76,6 +76,9 @@ class RunConf:
     # The width every strategy scales with (samples, beams x candidates, particles, simulations):
     # the strategy configs read it through ${n}, so one axis sweeps compute for all of them.
     n: int = 16
+    # Problems in flight at once per cell: new ones enter as others finish, so records stream and
+    # memory follows the window; results do not depend on it. null: the whole cell at once.
+    window: Optional[int] = 8
     results: str = "results/${name}/results.jsonl"
     grid: dict[str, Any] = field(default_factory=dict)  # override key -> values, swept as a product
     resume: bool = False

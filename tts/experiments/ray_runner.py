@@ -61,12 +61,14 @@ def run_ray(cells: list[Cell], store: ResultStore, launcher: dict, progress: boo
         tasks += [(config, todo[i : i + size]) for i in range(0, len(todo), size)]
     total, written = sum(len(t[1]) for t in tasks), 0
     pool = ActorPool(actors)
-    with tqdm(total=total, desc="tts run (ray)", unit="problem", disable=not progress or total == 0) as bar:
-        for records in pool.map_unordered(lambda actor, task: actor.run.remote(task[0], task[1], run), tasks):
-            for record in records:
-                store.append(record)
-                written += 1
-            bar.update(len(records))
-    for actor in actors:
-        ray.kill(actor)
+    try:
+        with tqdm(total=total, desc="tts run (ray)", unit="problem", disable=not progress or total == 0) as bar:
+            for records in pool.map_unordered(lambda actor, task: actor.run.remote(task[0], task[1], run), tasks):
+                for record in records:
+                    store.append(record)
+                    written += 1
+                bar.update(len(records))
+    finally:  # finished or interrupted: the actors (and their engines) go
+        for actor in actors:
+            ray.kill(actor)
     return written

@@ -7,15 +7,18 @@ process: a resumed sweep reproduces an uninterrupted one.
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from tqdm.auto import tqdm
 
+from tts.budget.scheduler import DEFAULT_WINDOW
 from tts.experiments.grid import Cell
 from tts.experiments.records import cell_id, make_record, record_key
 from tts.experiments.store import ResultStore
@@ -54,6 +57,16 @@ class Engines:
             self._cache[key] = make(part)
         return self._cache[key]
 
+    def close(self) -> None:
+        """Shut every engine down (PRM sandboxes, vLLM engine processes): nothing outlives a run,
+        finished or interrupted."""
+        while self._cache:
+            _, engine = self._cache.popitem()
+            if hasattr(engine, "close"):
+                engine.close()
+        if "tts.policy.vllm_offline" in sys.modules:
+            sys.modules["tts.policy.vllm_offline"].release_engines()
+
 
 def pending(cells: list[Cell], store: ResultStore) -> list[tuple[Cell, dict, list]]:
     """Each cell with its plain config and the problems it still has to run."""
@@ -80,8 +93,16 @@ def search_cell(engines: Engines, config: dict, problems: list, run: str,
             engine.restart()
     cid, start = cell_id(config), time.perf_counter()
     search(problems, build_strategy(config["strategy"]), policy, prm, budget=make(config["budget"]),
-           progress=False, on_result=lambda r: on_record(
+           progress=False, window=config.get("window", DEFAULT_WINDOW), on_result=lambda r: on_record(
                make_record(config, cid, r, time.perf_counter() - start, run, config["store_trees"])))
+
+
+@contextmanager
+def engines_closed(engines: Engines):
+    try:
+        yield engines
+    finally:
+        engines.close()
 
 
 def run_local(cells: list[Cell], store: ResultStore, progress: bool = True) -> int:
@@ -91,7 +112,8 @@ def run_local(cells: list[Cell], store: ResultStore, progress: bool = True) -> i
     engines = Engines()
     run = uuid.uuid4().hex[:8]
     written = 0
-    with tqdm(total=total, desc="tts run", unit="problem", disable=not progress or total == 0) as bar:
+    with engines_closed(engines), tqdm(total=total, desc="tts run", unit="problem",
+                                       disable=not progress or total == 0) as bar:
 
         def store_one(record: dict) -> None:
             nonlocal written

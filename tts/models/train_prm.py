@@ -85,8 +85,7 @@ def _genprm_pieces(problem: str, steps: list[str], rs: list[StepRationale], keep
         return pieces
     code = fmt == "code"
     turns = [genprm_turn(i + 1, r, code=code) for i, r in enumerate(rs)]
-    chat = P.messages(problem, steps, turns[:-1])
-    chat[-1]["content"] = turns[-1]
+    chat = P.messages(problem, steps, turns[:-1]) + [{"role": "assistant", "content": turns[-1]}]
     pieces = []
     t = 0
     for role, text in render_segments(chat):

@@ -117,6 +117,15 @@ class GenerativePRM:
             out.append(PRMScore(rewards, prompt_tokens, generated, texts))
         return out
 
+    def release(self, problem: str) -> None:
+        """Forget the verifications of one problem (its search has finished) and end their
+        sandbox chains."""
+        keys = [k for k in self._cache if k[0] == problem]
+        if self.sandbox is not None:
+            self.sandbox.forget([chain_id(k) for k in keys])
+        for k in keys:
+            del self._cache[k]
+
     def clear_cache(self) -> None:
         if self.sandbox is not None:
             self.sandbox.forget([chain_id(k) for k in self._cache])

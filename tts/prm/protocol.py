@@ -52,26 +52,25 @@ def user_turns(problem: str, steps: Sequence[str]) -> list[str]:
 def messages(problem: str, steps: Sequence[str], verifications: Sequence[str],
              system: str = SYSTEM) -> list[dict[str, str]]:
     """The chat for verifying ``steps[len(verifications)]``: earlier steps are followed by their
-    verifications, the step under review by an empty assistant turn."""
+    verifications; it ends with the user turn of the step under review."""
     turns = user_turns(problem, steps)
     if len(verifications) != len(turns) - 1:
         raise ValueError(f"need one verification per earlier step: {len(turns) - 1}, got {len(verifications)}")
     out = [{"role": "system", "content": system}]
     for i, user in enumerate(turns):
         out.append({"role": "user", "content": user})
-        out.append({"role": "assistant", "content": verifications[i] if i < len(verifications) else ""})
+        if i < len(verifications):
+            out.append({"role": "assistant", "content": verifications[i]})
     return out
 
 
-def render_chat(tokenizer, chat: list[dict[str, str]]) -> str:
-    """The prompt text, as the reference builds it: the chat template without a generation
-    prompt, the trailing end-of-sequence of the empty assistant turn removed."""
-    text = tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=False)
-    eos = tokenizer.eos_token or ""
-    for tail in (eos + "\n", eos):
-        if eos and text.endswith(tail):
-            return text[: -len(tail)]
-    return text
+def render_chat(tokenizer, chat: list[dict[str, str]], generation_prompt: bool = False) -> str:
+    """The prompt text, as GenPRM's reference builds it: the chat template up to the user turn of
+    the step under review, no generation prompt, so the forced ``<analyze>`` opening follows the
+    user turn directly (with a DeepSeek-R1-Distill template: ``...<｜User｜>{step}<analyze>``, no
+    ``<｜Assistant｜>`` tag between). ``generation_prompt``: the template's assistant opening, for
+    verifiers that start a normal assistant turn (ThinkPRM)."""
+    return tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=generation_prompt)
 
 
 def last_code(text: str) -> str | None:

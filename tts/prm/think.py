@@ -42,9 +42,8 @@ class ThinkPRM:
 
     def _prompt(self, p: Prefix) -> str:
         chat = [{"role": "system", "content": P.THINK_SYSTEM},
-                {"role": "user", "content": p.problem + "\n\n" + "\n\n".join(p.steps)},
-                {"role": "assistant", "content": ""}]
-        return P.render_chat(self.engine.tokenizer, chat)
+                {"role": "user", "content": p.problem + "\n\n" + "\n\n".join(p.steps)}]
+        return P.render_chat(self.engine.tokenizer, chat, generation_prompt=True)
 
     def score(self, prefixes: Sequence[Prefix]) -> list[PRMScore]:
         prefixes = [clean_prefix(p) for p in prefixes]
@@ -83,6 +82,11 @@ class ThinkPRM:
                 per_sample.append(verdicts[: len(steps)] + [p_yes] * max(0, len(steps) - len(verdicts)))
             rewards = [sum(col) / len(col) for col in zip(*per_sample, strict=True)]
             self._cache[(problem, steps)] = (rewards, [texts[i * self.samples]], pt, gt)
+
+    def release(self, problem: str) -> None:
+        """Forget the verifications of one problem (its search has finished)."""
+        for key in [k for k in self._cache if k[0] == problem]:
+            del self._cache[key]
 
     def clear_cache(self) -> None:
         self._cache.clear()

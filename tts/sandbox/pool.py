@@ -162,6 +162,8 @@ class SandboxPool:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox")
         self.replaced = 0  # workers replaced so far
         self._last_death = ""
+        self._closing = False
+        self._inflight: list = []
         self._stats = {"chains": 0, "branched": 0, "evicted": 0, "rebuilt": 0, "replayed_snippets": 0}
 
     @property
@@ -184,6 +186,7 @@ class SandboxPool:
             results: list[ExecResult | None] = [None] * len(snippets)
             futures = [self._executor.submit(self._run_group, w, [(i, snippets[i]) for i in idx], results)
                        for w, idx in groups.items()]
+            self._inflight = futures
             for f in futures:
                 f.result()
             return results  # type: ignore[return-value]
@@ -276,6 +279,8 @@ class SandboxPool:
 
     def _run_group(self, w: int, jobs: list[tuple[int, Snippet]], results: list) -> None:
         for i, s in jobs:
+            if self._closing:  # the caller gave up on this batch (interrupted): stop here
+                return
             results[i] = self._run_snippet(w, s)
 
     def _run_snippet(self, w: int, s: Snippet) -> ExecResult:
@@ -332,11 +337,19 @@ class SandboxPool:
     def _replace(self, w: int) -> None:
         old = self._workers[w]
         old.kill()
+        if self._closing:
+            return
         self._workers[w] = _Worker(self.limits, self.preload)  # its chains are rebuilt when next used
         self.replaced += 1
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True)
+        """End every worker and chain. Called while a batch still runs (its caller was
+        interrupted), the workers are killed at once instead of finishing their snippets."""
+        self._closing = True
+        if any(not f.done() for f in self._inflight):
+            for worker in self._workers:
+                worker.kill()
+        self._executor.shutdown(wait=True, cancel_futures=True)
         for worker in self._workers:
             worker.shutdown()
         self._workers = []
