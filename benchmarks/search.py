@@ -58,7 +58,8 @@ STRATEGIES = {
     "DVTS (4 subtrees x 4)": lambda: search.dvts(subtrees=4, k=4),
     "MCTS (until budget, 8 in flight)": lambda: search.mcts(simulations=512, parallel=8, k=3),
     "particle filter (16)": lambda: search.particle_filter(16),
-    "refine (3 turns)": lambda: search.refine(3),
+    "refine (3 turns, GenPRM critic)": lambda: search.refine(3),
+    "PRM-guided resampling (3 turns)": lambda: search.prm_resample(3),
 }
 
 

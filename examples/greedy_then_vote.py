@@ -2,29 +2,21 @@
 solution, and if the PRM doubts it (min step reward < threshold), sample n more and answer with
 the PRM-weighted vote. Run: ``python examples/greedy_then_vote.py``."""
 
-from tts import (
-    GREEDY_SAMPLING,
-    Expand,
-    Outcome,
-    Prefix,
-    Sampling,
-    Score,
-    aggregate,
-    solution_answer,
-    split_steps,
-    vote_index,
-)
+from tts import Expand, Outcome, Prefix, Score, StepSettings, aggregate, solution_answer, vote_index
 
 
-def greedy_then_vote(n: int = 4, threshold: float = 0.5):
+def greedy_then_vote(n: int = 4, threshold: float = 0.5, steps: StepSettings | None = None):
+    steps = steps or StepSettings()  # the run's sampling, length caps and delimiter (tts run steps.*=...)
+
     def strategy(problem):
-        [[first]] = yield Expand([Prefix(problem.problem)], 1, GREEDY_SAMPLING, to_end=True)
-        steps = split_steps(first.text)
-        [score] = yield Score([Prefix(problem.problem, tuple(steps))])
+        [[first]] = yield Expand([Prefix(problem.problem)], 1, steps.greedy(whole=True), to_end=True,
+                                 delimiter=steps.delimiter)
+        greedy = steps.split(first.text)
+        [score] = yield Score([Prefix(problem.problem, tuple(greedy))])
         if aggregate(score.rewards, "min") >= threshold:
-            return Outcome(steps, score=aggregate(score.rewards, "min"))
-        [more] = yield Expand([Prefix(problem.problem)], n, Sampling(temperature=0.8, max_tokens=256), to_end=True)
-        solutions = [steps] + [split_steps(c.text) for c in more]
+            return Outcome(greedy, score=aggregate(score.rewards, "min"))
+        [more] = yield Expand([Prefix(problem.problem)], n, steps.solution(), to_end=True, delimiter=steps.delimiter)
+        solutions = [greedy] + [steps.split(c.text) for c in more]
         scores = yield Score([Prefix(problem.problem, tuple(s)) for s in solutions])
         values = [aggregate(s.rewards, "min") for s in scores]
         answers = [solution_answer(s) for s in solutions]

@@ -1,6 +1,6 @@
 """Step-level beam search: keep the ``width`` best partial solutions by PRM score, expand each
 with ``k`` candidate next steps, score the new steps (the PRM caches the old ones), repeat until
-no live beam is left, none can still beat the best finished solution, or ``max_depth``. Batched
+no live beam is left, none can still beat the best finished solution, or ``steps.max_steps``. Batched
 across beams here and across problems by the scheduler. The tree of every expansion is kept for inspection.
 
 ``lookahead`` > 0 ranks each candidate by the PRM score of its greedy continuation ``lookahead``
@@ -8,14 +8,14 @@ steps further (the lookahead steps are not kept), as in lookahead search."""
 
 from __future__ import annotations
 
-from tts import ROOT, BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, SearchTree, aggregate
+from tts import ROOT, BudgetExhausted, Expand, Outcome, Prefix, Score, SearchTree, StepSettings, aggregate
 
 
-def beam_search(width: int = 4, k: int = 4, max_depth: int = 12, aggregation: str = "min",
-                lookahead: int = 0, sampling: Sampling | None = None):
+def beam_search(width: int = 4, k: int = 4, aggregation: str = "min", lookahead: int = 0,
+                steps: StepSettings | None = None):
     if width < 1 or k < 1:
         raise ValueError(f"beam width and candidates per beam must be >= 1, got {width}, {k}")
-    sampling = sampling or Sampling(temperature=0.8, max_tokens=64)
+    steps = steps or StepSettings()
     aggregate([], aggregation)
 
     def strategy(problem):
@@ -23,9 +23,9 @@ def beam_search(width: int = 4, k: int = 4, max_depth: int = 12, aggregation: st
         beams = [ROOT]
         finished: list[tuple[float, int]] = []
         try:
-            for _ in range(max_depth):
+            for _ in range(steps.max_steps):
                 prefixes = [Prefix(problem.problem, tuple(tree.steps(b))) for b in beams]
-                cands = yield Expand(prefixes, k, sampling)
+                cands = yield Expand(prefixes, k, steps.step(), delimiter=steps.delimiter)
                 parents = [b for b, row in zip(beams, cands, strict=True) for _ in row]
                 flat = [c for row in cands for c in row]
                 ids = tree.add_children(parents, [c.text for c in flat], tokens=[c.generated_tokens for c in flat],
@@ -36,8 +36,8 @@ def beam_search(width: int = 4, k: int = 4, max_depth: int = 12, aggregation: st
                     todo = [j for j, a in enumerate(ahead) if a]
                     if not todo:
                         break
-                    more = yield Expand([Prefix(problem.problem, looks[j]) for j in todo], 1,
-                                        Sampling(temperature=0.0, max_tokens=sampling.max_tokens))
+                    more = yield Expand([Prefix(problem.problem, looks[j]) for j in todo], 1, steps.greedy(),
+                                        delimiter=steps.delimiter)
                     for j, (c,) in zip(todo, more, strict=True):
                         looks[j] = (*looks[j], c.text)
                         ahead[j] = not c.finished

@@ -4,16 +4,16 @@ summed score."""
 
 from __future__ import annotations
 
-from tts import Expand, Outcome, Prefix, Sampling, Score, aggregate, solution_answer, split_steps, vote_index
+from tts import Expand, Outcome, Prefix, Score, StepSettings, aggregate, solution_answer, vote_index
 
 
-def best_of_n(n: int = 8, aggregation: str = "min", weighted: bool = False, sampling: Sampling | None = None):
-    sampling = sampling or Sampling(temperature=0.8, max_tokens=256)
+def best_of_n(n: int = 8, aggregation: str = "min", weighted: bool = False, steps: StepSettings | None = None):
+    steps = steps or StepSettings()
     aggregate([], aggregation)  # an unknown aggregation fails here, not mid-run
 
     def strategy(problem):
-        [cands] = yield Expand([Prefix(problem.problem)], n, sampling, to_end=True)
-        solutions = [split_steps(c.text) for c in cands]
+        [cands] = yield Expand([Prefix(problem.problem)], n, steps.solution(), to_end=True, delimiter=steps.delimiter)
+        solutions = [steps.split(c.text) for c in cands]
         scores = yield Score([Prefix(problem.problem, tuple(s)) for s in solutions])
         values = [aggregate(s.rewards, aggregation) for s in scores]
         answers = [solution_answer(s) for s in solutions]

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from tts import Expand, Outcome, Prefix, Sampling, last_boxed, split_steps, vote_index
+from tts import Expand, Outcome, Prefix, StepSettings, last_boxed, vote_index
 
 
-def majority_vote(n: int = 8, sampling: Sampling | None = None):
-    sampling = sampling or Sampling(temperature=0.8, max_tokens=256)
+def majority_vote(n: int = 8, steps: StepSettings | None = None):
+    steps = steps or StepSettings()
 
     def strategy(problem):
-        [cands] = yield Expand([Prefix(problem.problem)], n, sampling, to_end=True)
+        [cands] = yield Expand([Prefix(problem.problem)], n, steps.solution(), to_end=True, delimiter=steps.delimiter)
         answers = [last_boxed(c.text) for c in cands]
         best = vote_index(answers)
         if best is None:
-            return Outcome(split_steps(cands[0].text) if cands else [], extra={"answers": answers})
-        return Outcome(split_steps(cands[best].text), score=answers.count(answers[best]) / len(answers),
+            return Outcome(steps.split(cands[0].text) if cands else [], extra={"answers": answers})
+        return Outcome(steps.split(cands[best].text), score=answers.count(answers[best]) / len(answers),
                        extra={"answers": answers})
 
     return strategy

@@ -22,8 +22,6 @@ saturate at 0 or 1 with a confident PRM, so ties are common)."""
 from __future__ import annotations
 
 import math
-from dataclasses import replace
-
 import numpy as np
 
 from tts import (
@@ -31,29 +29,28 @@ from tts import (
     Expand,
     Outcome,
     Prefix,
-    Sampling,
     Score,
     SearchTree,
+    StepSettings,
     aggregate,
     solution_answer,
-    split_steps,
     vote_index,
 )
 
 
 def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1.5, widen_c: float = 1.0,
-         widen_alpha: float = 0.5, max_depth: int = 12, aggregation: str = "min", sampling: Sampling | None = None,
-         rollout: bool = True, rollout_weight: float = 0.5, rollout_tokens: int = 256, reference_tree: bool = False):
+         widen_alpha: float = 0.5, aggregation: str = "min", rollout: bool = True, rollout_weight: float = 0.5,
+         reference_tree: bool = False, steps: StepSettings | None = None):
     if simulations < 1 or parallel < 1 or k < 1:
         raise ValueError(f"simulations, parallel and k must be >= 1, got {simulations}, {parallel}, {k}")
-    sampling = sampling or Sampling(temperature=0.8, max_tokens=64)
+    steps = steps or StepSettings()
     aggregate([], aggregation)
 
     def widen_target(tree: SearchTree, leaf: int) -> int:
         arrays = tree.arrays
         for node in tree.path(leaf)[:-1].tolist():
             room = math.ceil(widen_c * max(1, int(arrays.visits[node])) ** widen_alpha)
-            if not tree.is_terminal(node) and tree.depth(node) < max_depth and int(arrays.num_children[node]) < room:
+            if not tree.is_terminal(node) and tree.depth(node) < steps.max_steps and int(arrays.num_children[node]) < room:
                 return node
         return leaf
 
@@ -67,17 +64,18 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
             while done < simulations:
                 leaves = tree.select_puct_batch(min(parallel, simulations - done), c_puct=c_puct, virtual_loss=1)
                 targets = [widen_target(tree, int(leaf)) for leaf in leaves]
-                grow = list(dict.fromkeys(t for t in targets if not tree.is_terminal(t) and tree.depth(t) < max_depth))
+                grow = list(dict.fromkeys(t for t in targets if not tree.is_terminal(t) and tree.depth(t) < steps.max_steps))
                 new_value: dict[int, float] = {}
                 if grow:
-                    cands = yield Expand([Prefix(problem.problem, tuple(tree.steps(t))) for t in grow], k, sampling)
+                    cands = yield Expand([Prefix(problem.problem, tuple(tree.steps(t))) for t in grow], k, steps.step(),
+                                         delimiter=steps.delimiter)
                     parents, texts, tokens, terminal = [], [], [], []
                     for t, row in zip(grow, cands, strict=True):
                         for c in row:
                             parents.append(t)
                             texts.append(c.text)
                             tokens.append(c.generated_tokens)
-                            terminal.append(c.finished or tree.depth(t) + 1 >= max_depth)
+                            terminal.append(c.finished or tree.depth(t) + 1 >= steps.max_steps)
                     ids = tree.add_children(parents, texts, tokens=tokens, terminal=terminal)
                     logit.update(zip(ids.tolist(), (_logit(c) for row in cands for c in row), strict=True))
                     _set_priors(tree, grow, logit)
@@ -132,18 +130,18 @@ def mcts(simulations: int = 32, parallel: int = 8, k: int = 3, c_puct: float = 1
         """Complete each node's solution once; the completion's steps become a finished branch."""
         if not nodes:
             return
-        roll = replace(sampling, max_tokens=rollout_tokens)
-        cands = yield Expand([Prefix(problem.problem, tuple(tree.steps(n))) for n in nodes], 1, roll, to_end=True)
+        cands = yield Expand([Prefix(problem.problem, tuple(tree.steps(n))) for n in nodes], 1, steps.solution(),
+                             to_end=True, delimiter=steps.delimiter)
         ends = []
         for n, (c,) in zip(nodes, cands, strict=True):
             node = n
-            rest = split_steps(c.text)
-            room = max_depth - tree.depth(n)  # the branch stops at the depth cap, as expansions do
+            rest = steps.split(c.text)
+            room = steps.max_steps - tree.depth(n)  # the branch stops at the depth cap, as expansions do
             for j, step in enumerate(rest[:room]):
                 # A rollout cut short by the token cap is a partial branch, not a solution; a
                 # step at the depth cap is terminal (it can never be expanded) but no solution.
                 ended = j == len(rest) - 1 and c.finished
-                capped = tree.depth(node) + 1 >= max_depth
+                capped = tree.depth(node) + 1 >= steps.max_steps
                 [node] = tree.add_children([node], [step], terminal=[ended or capped]).tolist()
                 logit[node] = _logit(c)  # the rollout's own log-probs, on its siblings' scale
                 if ended:

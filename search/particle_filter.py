@@ -12,7 +12,7 @@ import zlib
 
 import numpy as np
 
-from tts import BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, aggregate
+from tts import BudgetExhausted, Expand, Outcome, Prefix, Score, StepSettings, aggregate
 
 
 WEIGHTINGS = ("softmax", "power")
@@ -33,14 +33,14 @@ def resampling_weights(rewards, temperature: float = 1.0, weighting: str = "soft
     return w / w.sum() if w.sum() > 0 else np.full(len(r), 1 / len(r))
 
 
-def particle_filter(particles: int = 8, max_depth: int = 12, aggregation: str = "min", temperature: float = 1.0,
-                    weighting: str = "softmax", seed: int = 0, sampling: Sampling | None = None):
+def particle_filter(particles: int = 8, aggregation: str = "min", temperature: float = 1.0,
+                    weighting: str = "softmax", seed: int = 0, steps: StepSettings | None = None):
     if particles < 1:
         raise ValueError(f"particles must be >= 1, got {particles}")
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
     resampling_weights([0.5], temperature, weighting)  # an unknown weighting fails here, not mid-run
-    sampling = sampling or Sampling(temperature=0.8, max_tokens=64)
+    steps = steps or StepSettings()
     aggregate([], aggregation)
 
     def strategy(problem):
@@ -49,18 +49,18 @@ def particle_filter(particles: int = 8, max_depth: int = 12, aggregation: str = 
         live = [()] * particles
         done: list[tuple[float, tuple[str, ...]]] = []
         try:
-            for _ in range(max_depth):
+            for _ in range(steps.max_steps):
                 if not live:
                     break
-                cands = yield Expand([Prefix(problem.problem, s) for s in live], 1, sampling)
+                cands = yield Expand([Prefix(problem.problem, s) for s in live], 1, steps.step(), delimiter=steps.delimiter)
                 grown = [(s + (row[0].text,), row[0].finished) for s, row in zip(live, cands, strict=True)]
                 scores = yield Score([Prefix(problem.problem, s) for s, _ in grown])
                 weights, keep = [], []
-                for (steps, finished), sc in zip(grown, scores, strict=True):
+                for (path, finished), sc in zip(grown, scores, strict=True):
                     if finished:
-                        done.append((aggregate(sc.rewards, aggregation), steps))
+                        done.append((aggregate(sc.rewards, aggregation), path))
                     else:
-                        keep.append(steps)
+                        keep.append(path)
                         weights.append(sc.rewards[-1] if sc.rewards else 0.0)
                 if not keep:
                     break
@@ -70,7 +70,7 @@ def particle_filter(particles: int = 8, max_depth: int = 12, aggregation: str = 
             pass
         if not done:
             return Outcome(list(live[0]) if live else [])
-        value, steps = max(done, key=lambda d: d[0])
-        return Outcome(list(steps), score=value, extra={"finished": len(done)})
+        value, path = max(done, key=lambda d: d[0])
+        return Outcome(list(path), score=value, extra={"finished": len(done)})
 
     return strategy

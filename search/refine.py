@@ -8,7 +8,7 @@ holds every earlier (solution, critique) pair, so the prompt format needs a feed
 
 from __future__ import annotations
 
-from tts import BudgetExhausted, Expand, Outcome, Prefix, Sampling, Score, aggregate, first_wrong_step, split_steps
+from tts import BudgetExhausted, Expand, Outcome, Prefix, Score, StepSettings, aggregate, first_wrong_step
 from tts.prm.protocol import analysis_of
 
 CRITIQUE = "There might be some problem in this paragraph of your reasoning, please rethink and refine your answer:"
@@ -19,39 +19,37 @@ def critique_text(step: str, analysis: str) -> str:
     return f"{CRITIQUE}\n{step}\n\n{analysis}".rstrip()
 
 
-def refine(turns: int = 3, threshold: float = 0.5, sampling: Sampling | None = None,
-           first_sampling: Sampling | None = None):
-    """``turns``: refinement rounds after the first solution (0: zero-shot). ``first_sampling``:
-    the first solution's sampling (greedy by default, the zero-shot baseline); ``sampling``: the
-    refined solutions'."""
+def refine(turns: int = 3, threshold: float = 0.5, greedy_first: bool = True, steps: StepSettings | None = None):
+    """``turns``: refinement rounds after the first solution (0: zero-shot). ``greedy_first``: the
+    first solution is greedy (the zero-shot baseline); refinements are sampled."""
     if turns < 0:
         raise ValueError(f"turns must be >= 0, got {turns}")
-    sampling = sampling or Sampling(temperature=0.8, max_tokens=256)
-    first_sampling = first_sampling or Sampling(temperature=0.0, max_tokens=sampling.max_tokens)
+    steps = steps or StepSettings()
 
     def strategy(problem):
-        steps: list[str] = []
+        solution: list[str] = []
         score = None
         feedback: list[tuple[str, str]] = []
         log: list[dict] = []
         try:
-            [[first]] = yield Expand([Prefix(problem.problem)], 1, first_sampling, to_end=True)
-            steps = split_steps(first.text)
+            first_sampling = steps.greedy(whole=True) if greedy_first else steps.solution()
+            [[first]] = yield Expand([Prefix(problem.problem)], 1, first_sampling, to_end=True, delimiter=steps.delimiter)
+            solution = steps.split(first.text)
             for _ in range(turns):
-                [verdict] = yield Score([Prefix(problem.problem, tuple(steps))])
+                [verdict] = yield Score([Prefix(problem.problem, tuple(solution))])
                 score = aggregate(verdict.rewards, "min")
                 bad = first_wrong_step(verdict.rewards, threshold)
                 if bad < 0:
                     break
                 analysis = analysis_of(verdict.verifications[bad][0]) if verdict.verifications else ""
-                feedback.append(("\n\n".join(steps), critique_text(steps[bad], analysis)))
+                feedback.append((steps.delimiter.join(solution), critique_text(solution[bad], analysis)))
                 log.append({"step": bad, "analysis": analysis})
                 score = None
-                [[rewrite]] = yield Expand([Prefix(problem.problem, feedback=tuple(feedback))], 1, sampling,
-                                           to_end=True)
-                steps = split_steps(rewrite.text)
+                [[rewrite]] = yield Expand([Prefix(problem.problem, feedback=tuple(feedback))], 1, steps.solution(),
+                                           to_end=True, delimiter=steps.delimiter)
+                solution = steps.split(rewrite.text)
         except BudgetExhausted:
             pass  # the last complete solution stands
-        return Outcome(steps, score=score, extra={"feedback": log, "turns": len(log)})
+        return Outcome(solution, score=score, extra={"feedback": log, "turns": len(log)})
 
     return strategy

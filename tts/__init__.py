@@ -16,7 +16,7 @@ from tts.tasks import (
     make_processbench,
 )
 from tts.policy import GREEDY as GREEDY_SAMPLING
-from tts.policy import Policy, Prefix, Sampling, StepCandidate, load_policy
+from tts.policy import Policy, Prefix, Sampling, StepCandidate, StepSettings, load_policy
 from tts.prm import PRM, PRMScore, aggregate, first_wrong_step, load_prm
 from tts.sandbox import SandboxLimits, SandboxPool
 from tts.search_api import search
@@ -44,6 +44,7 @@ __all__ = [
     "SandboxLimits",
     "SandboxPool",
     "StepCandidate",
+    "StepSettings",
     "aggregate",
     "first_wrong_step",
     "load_policy",

@@ -84,3 +84,62 @@ def test_cli_reports_bad_input_in_one_line(tmp_path):
     assert no_file.returncode == 2 and str(missing) in no_file.stderr and "Traceback" not in no_file.stderr
     hub = tts("run", "dataset=gsm8k", f"results={tmp_path}/r.jsonl")
     assert hub.returncode == 2 and "dataset.path" in hub.stderr
+
+
+class Recording:
+    """The real engine, with every generate call's arguments kept (what the engine receives)."""
+
+    def __init__(self, inner):
+        self.inner, self.model, self.name, self.calls = inner, inner.model, inner.name, []
+
+    def generate(self, prefixes, n, sampling, delimiter="\n\n", stop_at_step=True):
+        self.calls.append((sampling, delimiter, stop_at_step))
+        return self.inner.generate(prefixes, n, sampling, delimiter=delimiter, stop_at_step=stop_at_step)
+
+
+def test_step_keys_reach_the_engine(hf_policy, hf_genprm_engine, sandbox):
+    from tts import search as run
+    from tts.prm import GenerativePRM
+    from tts.tasks.splits import testbed_split
+
+    config = plain(compose_config(["strategy=beam", "steps.temperature=0.6", "steps.top_p=0.9", "steps.top_k=20",
+                                   "steps.max_step_tokens=40", "steps.max_steps=3", "strategy.lookahead=1"]))
+    assert config["steps"]["max_step_tokens"] == 40  # `tts run --cfg` prints this config
+    policy = Recording(hf_policy)
+    [r] = run(testbed_split("dev", limit=1), build_strategy(config["strategy"], config["steps"]), policy,
+              GenerativePRM(hf_genprm_engine, sandbox=sandbox), progress=False)
+    assert r.error is None and len(policy.calls) <= 2 * 3  # 3 steps, each with one lookahead call
+    sampled = [s for s, _, _ in policy.calls if s.temperature > 0]
+    assert sampled and all((s.temperature, s.top_p, s.top_k, s.max_tokens) == (0.6, 0.9, 20, 40) for s in sampled)
+    greedy = [s for s, _, _ in policy.calls if s.temperature == 0]
+    assert all(s.max_tokens == 40 for s in greedy)  # lookahead: greedy, same step cap
+
+
+def test_solution_keys_and_delimiter_reach_the_engine(hf_policy):
+    from tts import search as run
+    from tts.tasks.splits import testbed_split
+
+    config = plain(compose_config(["strategy=majority", "n=2", "steps.max_solution_tokens=99",
+                                   "steps.delimiter=\\n"]))
+    policy = Recording(hf_policy)
+    run(testbed_split("dev", limit=1), build_strategy(config["strategy"], config["steps"]), policy, progress=False)
+    [(sampling, delimiter, stop_at_step)] = policy.calls
+    assert sampling.max_tokens == 99 and delimiter == "\n" and not stop_at_step
+
+
+def test_engine_keys_reach_the_engine_and_bad_ones_are_named():
+    from tts.experiments.runner import make
+
+    config = plain(compose_config(["policy.max_model_len=300", "policy.dtype=bfloat16",
+                                   "prm.max_model_len=400", "prm.sampling.temperature=0.7", "prm.samples=2"]))
+    policy = make(config["policy"])
+    assert policy.max_model_len == 300 and str(policy.model.dtype) == "torch.bfloat16"
+    prm = make(config["prm"])
+    assert prm.engine.max_model_len == 400 and prm.sampling.temperature == 0.7 and prm.samples == 2
+    prm.close()
+    with pytest.raises(ValueError, match="vLLM engine keys"):
+        make(plain(compose_config(["policy.backend=hf", "policy.tensor_parallel_size=2"]))["policy"])
+    with pytest.raises(ValueError, match="given twice"):
+        make(plain(compose_config(["policy.max_model_len=300", "+policy.engine_kwargs.max_model_len=200"]))["policy"])
+    with pytest.raises(ConfigError, match="Could not override 'steps.temprature'"):
+        compose_config(["steps.temprature=0.5"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tts.grading.steps import DEFAULT_DELIMITER
 from tts.policy.base import Prefix, Sampling
 
 
@@ -19,6 +20,7 @@ class Expand:
     k: int
     sampling: Sampling = field(default_factory=Sampling)
     to_end: bool = False
+    delimiter: str = DEFAULT_DELIMITER  # what ends a step (and joins the steps of a prefix)
 
 
 @dataclass

@@ -173,14 +173,14 @@ class Scheduler:
 
     def _round(self, live: list[_Live]) -> None:
         expands, scores = self._plan(live)
-        # One policy call per distinct (k, sampling, to_end): in practice one per round.
+        # One policy call per distinct (k, sampling, to_end, delimiter): in practice one per round.
         groups: dict[tuple, list[tuple[_Live, Expand]]] = {}
         for s, req in expands:
-            groups.setdefault((req.k, req.sampling, req.to_end), []).append((s, req))
+            groups.setdefault((req.k, req.sampling, req.to_end, req.delimiter), []).append((s, req))
         results: dict[int, Any] = {}
-        for (k, sampling, to_end), group in groups.items():
+        for (k, sampling, to_end, delimiter), group in groups.items():
             prefixes = [p for _, req in group for p in req.prefixes]
-            cands = self.policy.generate(prefixes, k, sampling, stop_at_step=not to_end)
+            cands = self.policy.generate(prefixes, k, sampling, delimiter=delimiter, stop_at_step=not to_end)
             at = 0
             for s, req in group:
                 mine = cands[at : at + len(req.prefixes)]

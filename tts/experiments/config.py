@@ -29,6 +29,36 @@ class PolicyConf:
     model: str = "tiny-policy"
     seed: int = 0
     prompt_format: str = "testbed"
+    # Engine keys (null: the engine's own default). The vLLM-only ones are refused by hf.
+    dtype: Optional[str] = None  # float32 | bfloat16 | float16 | auto
+    max_model_len: Optional[int] = None
+    tensor_parallel_size: Optional[int] = None
+    gpu_memory_utilization: Optional[float] = None  # null with a PRM on the same GPU: split from sizes
+    enforce_eager: Optional[bool] = None
+    engine_kwargs: dict[str, Any] = field(default_factory=dict)  # any other vLLM / HF engine argument
+
+
+@dataclass
+class StepsConf:
+    """How every strategy samples steps (``tts.StepSettings``)."""
+
+    temperature: float = 0.8
+    top_p: float = 1.0
+    top_k: int = 0
+    max_step_tokens: int = 64
+    max_solution_tokens: int = 256
+    max_steps: int = 12
+    delimiter: str = "\n\n"
+
+
+@dataclass
+class PRMSamplingConf:
+    """The verifier's sampling when ``samples`` > 1 (GenPRM's Maj@N: T=0.6, top-p 0.95, top-k 20);
+    one verification is greedy."""
+
+    temperature: float = 0.6
+    top_p: float = 0.95
+    top_k: int = 20
 
 
 @dataclass
@@ -38,6 +68,14 @@ class PRMConf:
     model: Optional[str] = None  # None: the shipped tiny model of that kind
     backend: Optional[str] = None
     samples: int = 1  # Maj@N verifications per step
+    sampling: PRMSamplingConf = field(default_factory=PRMSamplingConf)
+    # Engine keys of the verifier's engine, as for the policy.
+    dtype: Optional[str] = None
+    max_model_len: Optional[int] = None
+    tensor_parallel_size: Optional[int] = None
+    gpu_memory_utilization: Optional[float] = None
+    enforce_eager: Optional[bool] = None
+    engine_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -70,6 +108,7 @@ class RunConf:
     policy: PolicyConf = field(default_factory=PolicyConf)
     prm: PRMConf = field(default_factory=PRMConf)
     strategy: Any = None  # one of the strategy schemas, by the strategy group's choice
+    steps: StepsConf = field(default_factory=StepsConf)  # sampling and step keys, for every strategy
     dataset: DatasetConf = field(default_factory=DatasetConf)
     budget: BudgetConf = field(default_factory=BudgetConf)
     name: str = "main"

@@ -12,7 +12,7 @@ from tts.budget import ProblemResult
 from tts.experiments.datasets import difficulty
 
 # The config parts that decide a result; dataset.limit only decides how many problems run.
-KEY_PARTS = ("policy", "prm", "strategy", "budget", "n")
+KEY_PARTS = ("policy", "prm", "strategy", "steps", "budget", "n")
 
 
 def cell_id(config: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ process: a resumed sweep reproduces an uninterrupted one.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import time
 import uuid
@@ -40,9 +41,19 @@ def make(part: dict):
         raise
 
 
-def build_strategy(strategy_cfg: dict):
-    """The strategy function of a strategy config (its ``name`` is a label, not an argument)."""
-    return make({k: v for k, v in strategy_cfg.items() if k != "name"})
+def build_strategy(strategy_cfg: dict, steps_cfg: dict | None = None):
+    """The strategy function of a strategy config (its ``name`` is a label, not an argument), with
+    the run's step settings (``steps.*``) for every strategy that samples steps."""
+    factory = make({k: v for k, v in strategy_cfg.items() if k != "name"} | {"_partial_": True})
+    if steps_cfg is None or "steps" not in inspect.signature(factory.func).parameters:
+        return factory()
+    from tts.policy.steps import StepSettings
+
+    # A command line cannot hold a newline: steps.delimiter='\n\n' means two of them.
+    delimiter = steps_cfg.get("delimiter", "\n\n")
+    for escaped, char in (("\\n", "\n"), ("\\t", "\t"), ("\\r", "\r")):
+        delimiter = delimiter.replace(escaped, char)
+    return factory(steps=StepSettings(**{**steps_cfg, "delimiter": delimiter}))
 
 
 class Engines:
@@ -87,12 +98,15 @@ def search_cell(engines: Engines, config: dict, problems: list, run: str,
                 on_record: Callable[[dict], None]) -> None:
     """Search one cell's problems with restarted engines; ``on_record`` gets each problem's record
     as soon as it finishes (the local and the Ray runner share this)."""
-    policy, prm = engines.get(config["policy"]), engines.get(config["prm"])
+    from tts.policy.gpu_share import share_one_gpu
+
+    policy_cfg, prm_cfg = share_one_gpu(config["policy"], config["prm"])  # both vLLM on one GPU: shares fit
+    policy, prm = engines.get(policy_cfg), engines.get(prm_cfg)
     for engine in (policy, prm):
         if hasattr(engine, "restart"):
             engine.restart()
     cid, start = cell_id(config), time.perf_counter()
-    search(problems, build_strategy(config["strategy"]), policy, prm, budget=make(config["budget"]),
+    search(problems, build_strategy(config["strategy"], config.get("steps")), policy, prm, budget=make(config["budget"]),
            progress=False, window=config.get("window", DEFAULT_WINDOW), on_result=lambda r: on_record(
                make_record(config, cid, r, time.perf_counter() - start, run, config["store_trees"])))
 

@@ -28,11 +28,20 @@ def canonical_answer(answer: str | None) -> str | None:
         return text
 
 
+def _is_number(key: str) -> bool:
+    try:
+        Fraction(key)
+    except (ValueError, ZeroDivisionError):
+        return False
+    return True
+
+
 def answer_classes(answers: Sequence[str | None]) -> list[int | None]:
     """For each answer, the index of the first answer equivalent to it (its class); None for a
     missing answer. Canonical forms first, math-verify between the remaining classes."""
     first_of_key: dict[str, int] = {}
     reps: list[int] = []  # one answer index per canonical key, in order of appearance
+    numeric: dict[int, bool] = {}  # whether a class's key is a plain number
     keyed: list[int | None] = []
     for i, a in enumerate(answers):
         key = canonical_answer(a)
@@ -42,6 +51,7 @@ def answer_classes(answers: Sequence[str | None]) -> list[int | None]:
         if key not in first_of_key:
             first_of_key[key] = i
             reps.append(i)
+            numeric[i] = _is_number(key)
         keyed.append(first_of_key[key])
     root = {r: r for r in reps}
 
@@ -53,6 +63,8 @@ def answer_classes(answers: Sequence[str | None]) -> list[int | None]:
 
     for a_pos, a in enumerate(reps):
         for b in reps[a_pos + 1:]:
+            if numeric[a] and numeric[b]:
+                continue  # two different plain numbers: no need to ask math-verify
             ra, rb = find(a), find(b)
             if ra != rb and answers_equal(answers[b], answers[a]):
                 root[rb] = ra  # ra < rb: the earliest answer names the class

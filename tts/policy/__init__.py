@@ -19,6 +19,7 @@ from tts.policy.base import (
 )
 from tts.policy.model_path import resolve_model_path, shipped_model
 from tts.policy.prompts import available_formats, render_prompt
+from tts.policy.steps import DEFAULT_STEPS, StepSettings
 
 BACKENDS = ("vllm", "hf", "http")
 
@@ -35,11 +36,44 @@ def default_backend() -> str:
     return "hf"
 
 
-def load_policy(backend: str | None = None, model: str | Path = "tiny-policy", **kwargs: Any) -> Policy:
+VLLM_ONLY = ("tensor_parallel_size", "gpu_memory_utilization", "enforce_eager")
+ENGINE_KEYS = ("dtype", "max_model_len", *VLLM_ONLY)
+
+
+def engine_options(backend: str, engine_kwargs: dict[str, Any] | None = None, **keys: Any) -> dict[str, Any]:
+    """The engine arguments of a config: the named engine keys that are set (None: the engine's
+    default) and the pass-through ``engine_kwargs``. A key the backend cannot take is an error
+    that names it, never silently dropped."""
+    out = {k: v for k, v in keys.items() if v is not None}
+    unknown = [k for k in out if k not in ENGINE_KEYS]
+    if unknown:
+        raise ValueError(f"unknown engine key(s) {unknown}; named keys are {list(ENGINE_KEYS)}, "
+                         "anything else goes in engine_kwargs")
+    clash = sorted(set(out) & set(engine_kwargs or {}))
+    if clash:
+        raise ValueError(f"engine key(s) {clash} given twice: as a key and in engine_kwargs")
+    out.update(engine_kwargs or {})
+    if backend == "hf":
+        refused = [k for k in VLLM_ONLY if k in out]
+        if refused:
+            raise ValueError(f"{refused} are vLLM engine keys; the hf backend takes dtype, max_model_len, device, "
+                             "max_batch_size (set backend=vllm, or unset them)")
+    if backend == "http" and out:
+        raise ValueError(f"engine keys {sorted(out)} belong to the server with backend=http: pass them to the server "
+                         "(tts.policy.server.vllm_server(..., **engine_kwargs)), not to the client")
+    return out
+
+
+def load_policy(backend: str | None = None, model: str | Path = "tiny-policy",
+                engine_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> Policy:
     """A policy engine. ``backend``: ``vllm``, ``hf``, ``http`` or None (the machine's default).
     For ``http``, ``model`` is the served model name (None: whatever the server serves) and
-    ``base_url`` is where the server listens."""
+    ``base_url`` is where the server listens. Engine keys (``dtype``, ``max_model_len``,
+    ``tensor_parallel_size``, ``gpu_memory_utilization``, ``enforce_eager``; None: the engine's
+    default) and ``engine_kwargs`` (any other engine argument) go to the engine."""
     backend = backend or default_backend()
+    keys = {k: kwargs.pop(k) for k in ENGINE_KEYS if k in kwargs}
+    kwargs.update(engine_options(backend, engine_kwargs, **keys))
     if backend == "hf":
         from tts.policy.hf import HFPolicy
 
@@ -57,18 +91,22 @@ def load_policy(backend: str | None = None, model: str | Path = "tiny-policy", *
 
 __all__ = [
     "BACKENDS",
+    "DEFAULT_STEPS",
     "GREEDY",
     "STOP_DELIMITER",
     "STOP_EOS",
     "STOP_LENGTH",
     "STOP_PROMPT_TOO_LONG",
+    "ENGINE_KEYS",
     "BackendUnavailable",
     "Policy",
     "Prefix",
     "Sampling",
     "StepCandidate",
+    "StepSettings",
     "available_formats",
     "default_backend",
+    "engine_options",
     "load_policy",
     "render_prompt",
     "resolve_model_path",
