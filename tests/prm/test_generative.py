@@ -95,3 +95,32 @@ def test_bad_settings_are_refused(genprm_engine):
         GenerativePRM(genprm_engine, samples=0)
     with pytest.raises(ValueError, match="max_rounds"):
         GenerativePRM(genprm_engine, max_rounds=0, code=False)
+
+
+def test_a_chat_past_the_verifiers_context_is_counted_not_run_past(sandbox):
+    """A verifier with a short context: verifications that run out of it get no verdict (0.5)
+    and are counted in the score and in the spend, instead of running past trained positions."""
+    from tts import Budget, Prefix, search
+    from tts.policy import load_policy
+    from tts.prm import GenerativePRM
+    from tts.tasks.splits import testbed_split
+
+    engine = load_policy("hf", "tiny-genprm", seed=0, max_model_len=160)
+    prm = GenerativePRM(engine, sandbox=sandbox)
+    [p] = testbed_split("dev", limit=1)
+    steps = tuple(p.steps)
+    [score] = prm.score([Prefix(p.problem, steps)])
+    assert score.context_full > 0 and score.rewards[-1] == 0.5
+    assert all(len(engine.tokenizer(v[0]).input_ids) < 160 for v in score.verifications)
+    [cached] = prm.score([Prefix(p.problem, steps)])
+    assert cached.context_full == 0 and cached.rewards == score.rewards  # charged once, like tokens
+
+    import search as strategies
+
+    prm.clear_cache()
+    [r] = search([p], strategies.best_of_n(2), load_policy("hf", seed=0), prm, budget=Budget(per_problem=512),
+                 progress=False)
+    assert r.spend.prm_context_full > 0
+    # The policy's side: outputs the context cut are counted too, and end the solution.
+    [r] = search([p], strategies.majority_vote(2), load_policy("hf", seed=0, max_model_len=48), progress=False)
+    assert r.spend.policy_context_full == 2

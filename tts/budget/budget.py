@@ -22,6 +22,9 @@ class Spend:
     prm_flops: float = 0.0  # 2 x PRM parameters x PRM tokens
     policy_calls: int = 0
     prm_calls: int = 0
+    # Candidates and verifications cut by a model's context (never run past its positions).
+    policy_context_full: int = 0
+    prm_context_full: int = 0
 
     @property
     def tokens(self) -> int:

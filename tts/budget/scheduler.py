@@ -190,6 +190,7 @@ class Scheduler:
                     # The prompt is processed once per prefix (n samples share it).
                     spend.policy_prompt += max(row[0].prompt_tokens, 0) if row else 0
                     spend.policy_generated += sum(c.generated_tokens for c in row)
+                    spend.policy_context_full += sum(bool(getattr(c, "context_full", False)) for c in row)
                 spend.policy_flops = 2.0 * self.policy_params * (spend.policy_prompt + spend.policy_generated)
                 s.spend.add(spend)
                 self.spent_total += spend.policy_generated
@@ -202,7 +203,8 @@ class Scheduler:
                 mine = out[at : at + len(req.prefixes)]
                 at += len(req.prefixes)
                 spend = Spend(prm_calls=1, prm_prompt=sum(x.prompt_tokens for x in mine),
-                              prm_generated=sum(x.generated_tokens for x in mine))
+                              prm_generated=sum(x.generated_tokens for x in mine),
+                              prm_context_full=sum(getattr(x, "context_full", 0) for x in mine))
                 spend.prm_flops = 2.0 * self.prm_params * (spend.prm_prompt + spend.prm_generated)
                 s.spend.add(spend)
                 results[id(s)] = mine

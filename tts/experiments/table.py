@@ -27,6 +27,9 @@ def summarize(records: list[dict]) -> list[dict]:
             "problems": n,
             "accuracy": round(100 * sum(bool(r["correct"]) for r in rs) / n, 1),
             "failed": sum(r["error"] is not None for r in rs),
+            # Outputs and verifications a model's context cut (records written before the count: 0).
+            "context_full": (sum(r["spend"].get("policy_context_full", 0) for r in rs),
+                             sum(r["spend"].get("prm_context_full", 0) for r in rs)),
             "policy_tokens": round(sum(r["spend"]["policy_generated"] for r in rs) / n, 1),
             "prm_tokens": round(sum(r["spend"]["prm_prompt"] + r["spend"]["prm_generated"] for r in rs) / n, 1),
             "flops": sum(r["spend"]["flops"] for r in rs) / n,
@@ -40,15 +43,16 @@ def print_table(rows: list[dict], title: str = "results", console: Console | Non
     table = Table(title=title)
     for col, justify in (("strategy", "left"), ("n", "right"), ("budget", "right"), ("PRM", "left"),
                          ("problems", "right"), ("acc %", "right"), ("policy tok", "right"), ("PRM tok", "right"),
-                         ("FLOPs", "right"), ("failed", "right"), ("wall s", "right")):
+                         ("FLOPs", "right"), ("failed", "right"), ("ctx full", "right"), ("wall s", "right")):
         table.add_column(col, justify=justify, no_wrap=True)
     table.caption = ("n: the width strategies scale with; budget: cap on generated policy tokens per problem; "
-                     "tokens and FLOPs: mean per problem")
+                     "tokens and FLOPs: mean per problem; ctx full: policy outputs / PRM verifications cut by "
+                     "the model's context (raise max_model_len)")
     for r in rows:
         prm = r["prm"] + (f" x{r['prm_samples']}" if r["prm_samples"] != 1 else "")
         table.add_row(r["strategy"], str(r["n"]), str(r["budget"]), prm, str(r["problems"]), f"{r['accuracy']:.1f}",
                       f"{r['policy_tokens']:.0f}", f"{r['prm_tokens']:.0f}", f"{r['flops']:.2e}", str(r["failed"]),
-                      f"{r['wall_s']:.1f}")
+                      "{} / {}".format(*r["context_full"]), f"{r['wall_s']:.1f}")
     if console is None:
         console = Console()
         if not console.is_terminal:  # piped or logged: do not squeeze the table into 80 columns

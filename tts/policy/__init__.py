@@ -7,6 +7,7 @@ from typing import Any
 
 from tts.policy.base import (
     GREEDY,
+    STOP_CONTEXT,
     STOP_DELIMITER,
     STOP_EOS,
     STOP_LENGTH,
@@ -93,6 +94,7 @@ __all__ = [
     "BACKENDS",
     "DEFAULT_STEPS",
     "GREEDY",
+    "STOP_CONTEXT",
     "STOP_DELIMITER",
     "STOP_EOS",
     "STOP_LENGTH",

@@ -55,8 +55,10 @@ GREEDY = Sampling(temperature=0.0)
 # Why a candidate stopped.
 STOP_DELIMITER = "delimiter"  # the step delimiter (not included in the text)
 STOP_EOS = "eos"  # the model ended the solution
-STOP_LENGTH = "length"  # max_tokens or the context ran out
+STOP_LENGTH = "length"  # max_tokens ran out
+STOP_CONTEXT = "context"  # the model's context filled up: it cannot go on
 STOP_PROMPT_TOO_LONG = "prompt_too_long"  # the prompt alone fills the context: nothing generated
+CONTEXT_FULL = (STOP_CONTEXT, STOP_PROMPT_TOO_LONG)
 
 
 @dataclass
@@ -75,7 +77,12 @@ class StepCandidate:
     @property
     def finished(self) -> bool:
         """The solution ended here: EOS, a final ``\\boxed{}`` answer, or no room left."""
-        return self.finish_reason in (STOP_EOS, STOP_PROMPT_TOO_LONG) or last_boxed(self.text) is not None
+        return self.finish_reason in (STOP_EOS, *CONTEXT_FULL) or last_boxed(self.text) is not None
+
+    @property
+    def context_full(self) -> bool:
+        """The model's context ran out (the prompt alone, or the prompt and this output)."""
+        return self.finish_reason in CONTEXT_FULL
 
     @property
     def cumulative_logprob(self) -> float:

@@ -14,6 +14,7 @@ from transformers import LogitsProcessorList
 from tts.policy.base import (
     STOP_DELIMITER,
     STOP_EOS,
+    STOP_CONTEXT,
     STOP_LENGTH,
     PolicyBase,
     Sampling,
@@ -140,7 +141,7 @@ class HFPolicy(PolicyBase):
                    prompt_len: int, budget: int, stops: tuple[str, ...], include_stop: bool) -> StepCandidate:
         tokens = tokens[:budget]
         end = len(tokens)
-        reason = STOP_LENGTH
+        reason = STOP_CONTEXT if prompt_len + end >= self.max_model_len else STOP_LENGTH
         for k, t in enumerate(tokens):
             if t in self.eos_ids:
                 end, reason = k + 1, STOP_EOS

@@ -18,6 +18,7 @@ from typing import Any
 from tts.policy.base import (
     STOP_DELIMITER,
     STOP_EOS,
+    STOP_CONTEXT,
     STOP_LENGTH,
     BackendUnavailable,
     PolicyBase,
@@ -124,18 +125,18 @@ class VLLMPolicy(PolicyBase):
         if requests:
             results = self.llm.generate(requests, params, use_tqdm=False)
             for i, res in zip(where, results, strict=True):
-                out[i] = repeat_candidates([self._candidate(c, len(res.prompt_token_ids), top_logprobs)
-                                            for c in res.outputs], copies)
+                out[i] = repeat_candidates([self._candidate(c, len(res.prompt_token_ids), top_logprobs,
+                                                            self.max_model_len) for c in res.outputs], copies)
         return out  # type: ignore[return-value]
 
     @staticmethod
-    def _candidate(c, prompt_len: int, top_logprobs: int) -> StepCandidate:
+    def _candidate(c, prompt_len: int, top_logprobs: int, max_model_len: int) -> StepCandidate:
         stop = None
         if c.finish_reason == "stop":
             stop = c.stop_reason if isinstance(c.stop_reason, str) else None
             reason = STOP_DELIMITER if stop is not None else STOP_EOS
         else:
-            reason = STOP_LENGTH
+            reason = STOP_CONTEXT if prompt_len + len(c.token_ids) >= max_model_len else STOP_LENGTH
         token_ids = list(c.token_ids)
         positions = c.logprobs or []
         logprobs = [lp[t].logprob for t, lp in zip(token_ids, positions, strict=False)]

@@ -42,6 +42,8 @@ class PRMScore:
     generated_tokens: int = 0
     # Per step, the sampled verifications' texts (generative PRMs), for inspection and critique.
     verifications: list[list[str]] = field(default_factory=list)
+    # Verifications of this call whose chat ran out of the verifier's context (no verdict: 0.5).
+    context_full: int = 0
 
     def __post_init__(self) -> None:
         self.rewards = [quantize_reward(r) for r in self.rewards]

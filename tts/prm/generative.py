@@ -31,6 +31,7 @@ class _Job:
     reward: float | None = None
     prompt_tokens: int = 0
     generated_tokens: int = 0
+    context_full: bool = False  # the chat ran out of the model's context: no verdict, reward 0.5
 
     @property
     def analysis(self) -> str:
@@ -41,6 +42,7 @@ class _Job:
 class _Done:
     text: str
     reward: float
+    context_full: bool = False
 
 
 def chain_id(key: Key) -> str:
@@ -98,12 +100,12 @@ class GenerativePRM:
                 jobs = list(todo.values())
                 self._verify(jobs)
                 for job in jobs:
-                    self._cache[job.key] = _Done(job.text, job.reward)
+                    self._cache[job.key] = _Done(job.text, job.reward, job.context_full)
                     spent[job.key] = (job.prompt_tokens, job.generated_tokens)
         out = []
         counted: set[Key] = set()
         for p in prefixes:
-            rewards, texts, prompt_tokens, generated = [], [], 0, 0
+            rewards, texts, prompt_tokens, generated, full = [], [], 0, 0, 0
             for t in range(len(p.steps)):
                 done = [self._cache[(p.problem, p.steps[: t + 1], j)] for j in range(self.samples)]
                 rewards.append(sum(d.reward for d in done) / len(done))
@@ -114,7 +116,8 @@ class GenerativePRM:
                         counted.add(key)
                         prompt_tokens += spent[key][0]
                         generated += spent[key][1]
-            out.append(PRMScore(rewards, prompt_tokens, generated, texts))
+                        full += self._cache[key].context_full
+            out.append(PRMScore(rewards, prompt_tokens, generated, texts, context_full=full))
         return out
 
     def release(self, problem: str) -> None:
@@ -163,6 +166,9 @@ class GenerativePRM:
         for job, (cand,) in zip(jobs, outs, strict=True):
             job.prompt_tokens += max(cand.prompt_tokens, 0)
             job.generated_tokens += cand.generated_tokens
+            if cand.context_full:  # counted and reported, never run past the model's positions
+                job.context_full = True
+                job.reward = 0.5
             cands.append(cand)
         return cands
 
@@ -170,6 +176,7 @@ class GenerativePRM:
         # Stage 1: the analyses.
         for job, cand in zip(jobs, self._complete(jobs, (P.ANALYZE_END,)), strict=True):
             job.text += cand.text if cand.stop == P.ANALYZE_END else cand.text + "\n" + P.ANALYZE_END
+        jobs = [j for j in jobs if not j.context_full]  # a chat that filled the context gets no verdict
         if not self.code:
             self._judge(jobs, prefix=P.OUTPUT_START)
             return
@@ -182,6 +189,8 @@ class GenerativePRM:
             coding = []
             for job, cand in zip(active, cands, strict=True):
                 job.text += cand.text
+                if job.context_full:
+                    continue
                 if cand.stop == P.CODE_END and cand.finish_reason == STOP_DELIMITER:
                     job.rounds += 1
                     coding.append(job)
@@ -215,4 +224,6 @@ class GenerativePRM:
         cands = self._complete(jobs, (P.OUTPUT_END,), max_tokens=20, logprobs=True)
         for job, cand in zip(jobs, cands, strict=True):
             job.text += cand.text
+            if job.context_full:
+                continue
             job.reward = P.reward_from_logprobs(cand.token_ids, cand.top_logprobs, self.yes_id, self.no_id, cand.text)
