@@ -38,6 +38,16 @@ def policy_server():
 
 
 @pytest.fixture(scope="session")
+def genprm_server():
+    """The shipped GenPRM behind its own OpenAI server, as a 7B verifier is served beside a policy."""
+    from tts.policy import shipped_model
+    from tts.policy.server import vllm_server
+
+    with vllm_server(shipped_model("tiny-genprm"), "tiny-genprm", max_model_len=1024) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def http_policy(policy_server):
     from tts.policy import load_policy
 

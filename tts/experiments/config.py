@@ -29,6 +29,7 @@ class PolicyConf:
     model: str = "tiny-policy"
     seed: int = 0
     prompt_format: str = "testbed"
+    base_url: Optional[str] = None  # backend=http: the policy's OpenAI-compatible server
     # Engine keys (null: the engine's own default). The vLLM-only ones are refused by hf.
     dtype: Optional[str] = None  # float32 | bfloat16 | float16 | auto
     max_model_len: Optional[int] = None
@@ -69,6 +70,7 @@ class PRMConf:
     backend: Optional[str] = None
     samples: int = 1  # Maj@N verifications per step
     sampling: PRMSamplingConf = field(default_factory=PRMSamplingConf)
+    base_url: Optional[str] = None  # backend=http: the verifier's OpenAI-compatible server
     # Engine keys of the verifier's engine, as for the policy.
     dtype: Optional[str] = None
     max_model_len: Optional[int] = None

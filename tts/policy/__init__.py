@@ -59,9 +59,16 @@ def engine_options(backend: str, engine_kwargs: dict[str, Any] | None = None, **
         if refused:
             raise ValueError(f"{refused} are vLLM engine keys; the hf backend takes dtype, max_model_len, device, "
                              "max_batch_size (set backend=vllm, or unset them)")
-    if backend == "http" and out:
-        raise ValueError(f"engine keys {sorted(out)} belong to the server with backend=http: pass them to the server "
-                         "(tts.policy.server.vllm_server(..., **engine_kwargs)), not to the client")
+    if backend == "http":
+        if engine_kwargs:
+            raise ValueError(f"engine_kwargs {sorted(engine_kwargs)} belong to the server with backend=http: start the "
+                             "server with them (python -m vllm.entrypoints.openai.api_server ...), not the client")
+        if out:  # a config written for an in-process engine, pointed at a server: the server's own settings hold
+            import warnings
+
+            warnings.warn(f"backend=http: the engine keys {sorted(out)} are the server's; they are not applied here",
+                          stacklevel=3)
+        return {}
     return out
 
 
@@ -73,6 +80,10 @@ def load_policy(backend: str | None = None, model: str | Path = "tiny-policy",
     ``tensor_parallel_size``, ``gpu_memory_utilization``, ``enforce_eager``; None: the engine's
     default) and ``engine_kwargs`` (any other engine argument) go to the engine."""
     backend = backend or default_backend()
+    if kwargs.get("base_url") is None:
+        kwargs.pop("base_url", None)
+    elif backend != "http":
+        raise ValueError(f"base_url is for backend=http, not {backend!r}")
     keys = {k: kwargs.pop(k) for k in ENGINE_KEYS if k in kwargs}
     kwargs.update(engine_options(backend, engine_kwargs, **keys))
     if backend == "hf":

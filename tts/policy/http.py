@@ -3,6 +3,11 @@
 One request per prefix (``n`` candidates each), sent concurrently so the server batches them.
 Retries with exponential backoff on connection errors, timeouts and 5xx answers; a server that
 stays down gives one clear error naming the URL.
+
+Top log-probs (what a generative PRM reads its Yes/No probability from) are asked for with vLLM's
+``return_tokens_as_token_ids``, so they come back keyed by token id (``"token_id:1234"``) rather
+than by a string that several ids may decode to. A verifier over HTTP also needs its tokenizer
+on this side (``tokenizer=``: the checkpoint's path or hub id) to render its chat template.
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ class HTTPPolicy(PolicyBase):
 
     def __init__(self, base_url: str = "http://127.0.0.1:8000", model: str | None = None,
                  prompt_format: str = "testbed", seed: int = 0, timeout: float = 60.0,
-                 max_retries: int = 3, backoff: float = 0.5, concurrency: int = 16) -> None:
+                 max_retries: int = 3, backoff: float = 0.5, concurrency: int = 16,
+                 tokenizer: str | None = None) -> None:
         super().__init__(prompt_format, seed)
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -44,6 +50,12 @@ class HTTPPolicy(PolicyBase):
         self.backoff = backoff
         self.concurrency = concurrency
         self.model = model or self._served_model()
+        if tokenizer is not None:
+            from transformers import AutoTokenizer
+
+            from tts.policy.model_path import resolve_model_path
+
+            self.tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(tokenizer))
 
     def _request(self, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         url = f"{self.base_url}{path}"
@@ -77,21 +89,20 @@ class HTTPPolicy(PolicyBase):
     def _generate(self, prompts: list[str], n: int, sampling: Sampling, stops: tuple[str, ...],
                   seeds: list[int], top_logprobs: int = 0, include_stop: bool = False,
                   caps: list[int] | None = None) -> list[list[StepCandidate]]:
-        if top_logprobs:
-            # The completions API reports top log-probs by token *string*; the PRMs need ids.
-            raise ValueError("top_logprobs over HTTP is not supported: run PRMs on the 'vllm' or 'hf' backend")
         n_req, copies = greedy_split(n, sampling)
 
         def one(i: int) -> list[StepCandidate]:
             payload = {
                 "model": self.model, "prompt": prompts[i], "n": n_req, "temperature": sampling.temperature,
-                "top_p": sampling.top_p, "max_tokens": self._cap(sampling, caps, i), "logprobs": 0,
+                "top_p": sampling.top_p, "max_tokens": self._cap(sampling, caps, i), "logprobs": top_logprobs,
                 "stop": list(stops) or None, "seed": seeds[i],
                 "include_stop_str_in_output": include_stop,
                 "skip_special_tokens": True, "return_token_ids": True,
             }
             if sampling.top_k > 0:
                 payload["top_k"] = sampling.top_k
+            if top_logprobs:
+                payload["return_tokens_as_token_ids"] = True  # top log-probs keyed by id, not by string
             try:
                 body = self._request("/v1/completions", payload)
             except ValueError as e:
@@ -100,15 +111,20 @@ class HTTPPolicy(PolicyBase):
                 raise
             prompt_tokens = int(body.get("usage", {}).get("prompt_tokens", 0))
             choices = sorted(body["choices"], key=lambda c: c["index"])
-            return repeat_candidates([self._candidate(c, prompt_tokens) for c in choices], copies)
+            return repeat_candidates([self._candidate(c, prompt_tokens, top_logprobs) for c in choices], copies)
 
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(prompts))) as pool:
             return list(pool.map(one, range(len(prompts))))
 
     @staticmethod
-    def _candidate(c: dict[str, Any], prompt_tokens: int) -> StepCandidate:
+    def _candidate(c: dict[str, Any], prompt_tokens: int, top_logprobs: int = 0) -> StepCandidate:
         lp = c.get("logprobs") or {}
         logprobs = [float(x) for x in lp.get("token_logprobs") or []]
+        tops = []
+        for position in (lp.get("top_logprobs") or []) if top_logprobs else []:
+            # vLLM adds the sampled token to the top-k; keep the k most likely, as the engines do.
+            ids = {_token_id(tok): float(x) for tok, x in (position or {}).items()}
+            tops.append(dict(sorted(ids.items(), key=lambda kv: -kv[1])[:top_logprobs]))
         token_ids = list(c.get("token_ids") or [])
         stop = None
         if c.get("finish_reason") == "stop":
@@ -118,6 +134,16 @@ class HTTPPolicy(PolicyBase):
             reason = STOP_LENGTH
         if c.get("prompt_token_ids"):
             prompt_tokens = len(c["prompt_token_ids"])
+        if not token_ids and lp.get("tokens") and top_logprobs:
+            token_ids = [_token_id(t) for t in lp["tokens"]]
         return StepCandidate(text=c["text"], finish_reason=reason, prompt_tokens=prompt_tokens,
                              generated_tokens=len(token_ids) or len(logprobs), token_ids=token_ids,
-                             logprobs=logprobs, stop=stop)
+                             logprobs=logprobs, top_logprobs=tops, stop=stop)
+
+
+def _token_id(token: str) -> int:
+    """The id in vLLM's ``token_id:1234`` form (``return_tokens_as_token_ids``)."""
+    if not token.startswith("token_id:"):
+        raise ValueError(f"the server sent top log-probs keyed by {token!r}, not by token id: it must support "
+                         "vLLM's return_tokens_as_token_ids (a vLLM OpenAI server does)")
+    return int(token.split(":", 1)[1])

@@ -19,7 +19,8 @@ def load_prm(kind: str = "genprm", model: str | Path | None = None, backend: str
              samples: int = 1, sampling: dict[str, Any] | Sampling | None = None,
              engine_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> PRM:
     """A PRM. Generative kinds run their model through a policy backend (``vllm`` or ``hf``;
-    None: the machine's default) and take ``samples`` (Maj@N) with ``sampling`` (temperature,
+    ``http``: an OpenAI-compatible server at ``base_url``; None: the machine's default) and take
+    ``samples`` (Maj@N) with ``sampling`` (temperature,
     top_p, top_k of each sampled verification; one verification is greedy); ``model`` defaults to
     the shipped tiny GenPRM (``tiny-genprm``) or tiny discriminative PRM (``tiny-dprm``). Engine
     keys (``dtype``, ``max_model_len``, ...) and ``engine_kwargs`` go to the verifier's engine."""
@@ -36,8 +37,13 @@ def load_prm(kind: str = "genprm", model: str | Path | None = None, backend: str
             opts["max_length"] = opts.pop("max_model_len")
         return DiscriminativePRM(model or "tiny-dprm", **opts, **kwargs)
     if backend == "http":
-        raise ValueError("generative PRMs need per-token top log-probs: use backend 'vllm' or 'hf', not 'http'")
-    engine = load_policy(backend, model=model or "tiny-genprm", engine_kwargs=engine_kwargs, **keys)
+        # The server holds the weights; this side renders chats with the checkpoint's tokenizer.
+        engine = load_policy("http", model=None, tokenizer=str(model or "tiny-genprm"),
+                             base_url=kwargs.pop("base_url", None) or "http://127.0.0.1:8000",
+                             engine_kwargs=engine_kwargs, **keys)
+    else:
+        kwargs.pop("base_url", None)
+        engine = load_policy(backend, model=model or "tiny-genprm", engine_kwargs=engine_kwargs, **keys)
     if samples > 1 and sampling is not None:
         kwargs["sampling"] = sampling if isinstance(sampling, Sampling) else Sampling(**dict(sampling))
     if kind == "thinkprm":
