@@ -97,7 +97,7 @@ def load_policy(backend: str | None = None, model: str | Path = "tiny-policy",
     if backend == "http":
         from tts.policy.http import HTTPPolicy
 
-        return HTTPPolicy(model=None if model == "tiny-policy" else str(model), **kwargs)
+        return HTTPPolicy(model=None if model in (None, "tiny-policy") else str(model), **kwargs)
     raise ValueError(f"unknown policy backend {backend!r}; choose one of {BACKENDS}")
 
 

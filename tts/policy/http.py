@@ -12,6 +12,7 @@ on this side (``tokenizer=``: the checkpoint's path or hub id) to render its cha
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import urllib.error
@@ -20,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tts.policy.base import (
+    STOP_CONTEXT,
     STOP_DELIMITER,
     STOP_EOS,
     STOP_LENGTH,
@@ -50,6 +52,8 @@ class HTTPPolicy(PolicyBase):
         self.backoff = backoff
         self.concurrency = concurrency
         self.model = model or self._served_model()
+        self.max_model_len = self._served_context()
+        self.tokenizer = None
         if tokenizer is not None:
             from transformers import AutoTokenizer
 
@@ -80,6 +84,21 @@ class HTTPPolicy(PolicyBase):
             f"({last}); start one with `python -m vllm.entrypoints.openai.api_server --model PATH "
             f"--port PORT` or fix policy.base_url")
 
+    def _served_context(self) -> int | None:
+        """The served model's context length (vLLM reports it in /v1/models), or None."""
+        for m in self._request("/v1/models").get("data", []):
+            if m.get("id") == self.model and m.get("max_model_len"):
+                return int(m["max_model_len"])
+        return None
+
+    def _room(self, prompt: str, cap: int) -> int:
+        """What a prompt may generate: its cap, within the served context (counted with the local
+        tokenizer when there is one; else the server refuses a prompt that does not fit)."""
+        if self.max_model_len is None:
+            return cap
+        used = len(self.tokenizer(prompt).input_ids) if self.tokenizer is not None else 1
+        return min(cap, self.max_model_len - used)
+
     def _served_model(self) -> str:
         models = self._request("/v1/models").get("data", [])
         if not models:
@@ -92,9 +111,12 @@ class HTTPPolicy(PolicyBase):
         n_req, copies = greedy_split(n, sampling)
 
         def one(i: int) -> list[StepCandidate]:
+            room = self._room(prompts[i], self._cap(sampling, caps, i))
+            if room < 1:
+                return too_long(-1, n)
             payload = {
                 "model": self.model, "prompt": prompts[i], "n": n_req, "temperature": sampling.temperature,
-                "top_p": sampling.top_p, "max_tokens": self._cap(sampling, caps, i), "logprobs": top_logprobs,
+                "top_p": sampling.top_p, "max_tokens": room, "logprobs": top_logprobs,
                 "stop": list(stops) or None, "seed": seeds[i],
                 "include_stop_str_in_output": include_stop,
                 "skip_special_tokens": True, "return_token_ids": True,
@@ -111,7 +133,12 @@ class HTTPPolicy(PolicyBase):
                 raise
             prompt_tokens = int(body.get("usage", {}).get("prompt_tokens", 0))
             choices = sorted(body["choices"], key=lambda c: c["index"])
-            return repeat_candidates([self._candidate(c, prompt_tokens, top_logprobs) for c in choices], copies)
+            cands = [self._candidate(c, prompt_tokens, top_logprobs) for c in choices]
+            if self.max_model_len is not None:  # the context, not max_tokens, ended these
+                cands = [dataclasses.replace(c, finish_reason=STOP_CONTEXT)
+                         if c.finish_reason == STOP_LENGTH and c.prompt_tokens + c.generated_tokens >= self.max_model_len
+                         else c for c in cands]
+            return repeat_candidates(cands, copies)
 
         with ThreadPoolExecutor(max_workers=min(self.concurrency, len(prompts))) as pool:
             return list(pool.map(one, range(len(prompts))))
