@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import search
-from tts import Budget, Expand, Outcome, Prefix, Sampling, search as run
+from tts import Budget, Expand, Outcome, Prefix, Sampling, StepSettings, search as run
 from tts.tasks.splits import testbed_split
 
 PROBLEMS = testbed_split("dev", limit=6)
@@ -56,7 +56,7 @@ def test_one_call_per_round_across_problems(hf_policy, genprm):
             calls.append(len(prefixes))
             return self.inner.generate(prefixes, *a, **kw)
 
-    results = run(PROBLEMS, search.beam_search(width=2, k=2, max_depth=3), Counting(hf_policy), genprm, progress=False)
+    results = run(PROBLEMS, search.beam_search(width=2, k=2, steps=StepSettings(max_steps=3)), Counting(hf_policy), genprm, progress=False)
     assert all(r.error is None for r in results)
     assert len(calls) <= 3 and calls[0] == len(PROBLEMS)  # all problems' beams in one call per round
 

@@ -9,7 +9,7 @@ import pytest
 
 import search
 from search.particle_filter import resampling_weights
-from tts import Budget, Expand, Outcome, Prefix, PRMScore, Sampling, StepCandidate, search as run
+from tts import Budget, Expand, Outcome, Prefix, PRMScore, StepCandidate, StepSettings, search as run
 from tts.policy.base import STOP_DELIMITER, STOP_EOS, STOP_LENGTH
 from tts.tasks.records import Problem
 
@@ -85,7 +85,7 @@ def test_beam_search_stops_when_no_live_beam_can_beat_a_finished_solution():
 
     policy = ScriptedPolicy(script)
     prm = ScriptedPRM(lambda s: 0.9 if "{7}" in s else 0.5)  # min over a live beam can only fall below 0.5
-    [r] = run([PROBLEM], search.beam_search(width=2, k=3, max_depth=8), policy, prm, progress=False)
+    [r] = run([PROBLEM], search.beam_search(width=2, k=3, steps=StepSettings(max_steps=8)), policy, prm, progress=False)
     assert r.answer == "7" and len(policy.calls) == 1
 
 
@@ -98,7 +98,7 @@ def test_mcts_rollouts_respect_the_depth_cap_and_the_search_keeps_growing():
 
     policy = ScriptedPolicy(script)
     prm = ScriptedPRM(lambda s: 0.5 + 0.01 * (hash(s) % 40))
-    [r] = run([PROBLEM], search.mcts(simulations=40, parallel=1, k=2, max_depth=3), policy, prm, progress=False)
+    [r] = run([PROBLEM], search.mcts(simulations=40, parallel=1, k=2, steps=StepSettings(max_steps=3)), policy, prm, progress=False)
     tree = r.tree
     for node in range(len(tree)):
         assert tree.depth(node) <= 3
@@ -113,7 +113,7 @@ def test_per_problem_allowance_is_not_cut_by_other_problems_reservations():
     policy = ScriptedPolicy(lambda p, j, to_end: ("The answer is \\boxed{7}", STOP_EOS))
     problems = [PROBLEM, Problem("p1", "Start with 2. Add 5. What is the result?", "7")]
     for budget in (Budget(per_problem=100, total=10_000), Budget(per_problem=100)):
-        results = run(problems, search.majority_vote(4, sampling=Sampling(max_tokens=256)), policy,
+        results = run(problems, search.majority_vote(4, steps=StepSettings(max_solution_tokens=256)), policy,
                       budget=budget, progress=False)
         assert [r.spend.policy_generated for r in results] == [100, 100]
         assert all(r.answer == "7" for r in results)
@@ -122,7 +122,7 @@ def test_per_problem_allowance_is_not_cut_by_other_problems_reservations():
 def test_the_shared_total_is_still_split_within_a_round():
     policy = ScriptedPolicy(lambda p, j, to_end: ("The answer is \\boxed{7}", STOP_EOS))
     problems = [PROBLEM, Problem("p1", "Start with 2. Add 5. What is the result?", "7")]
-    results = run(problems, search.majority_vote(4, sampling=Sampling(max_tokens=256)), policy,
+    results = run(problems, search.majority_vote(4, steps=StepSettings(max_solution_tokens=256)), policy,
                   budget=Budget(per_problem=100, total=120), progress=False)
     assert [r.spend.policy_generated for r in results] == [100, 20]
 
@@ -141,7 +141,7 @@ def test_refine_keeps_its_best_solution_when_the_budget_runs_out():
 
     prm = ScriptedPRM(lambda s: 0.2 if s.startswith("Adding") else 0.9)  # flags a right step: a rewrite follows
     policy = ScriptedPolicy(script)
-    [r] = run([PROBLEM], search.refine(turns=3, sampling=Sampling(max_tokens=256)), policy, prm,
+    [r] = run([PROBLEM], search.refine(turns=3, steps=StepSettings(max_solution_tokens=256)), policy, prm,
               budget=Budget(per_problem=300), progress=False)
     assert r.error is None and r.answer == "7" and r.steps
 
@@ -225,7 +225,7 @@ def test_mcts_priors_sum_to_one_after_widening_and_rollouts():
         return f"s{len(p.steps)}.{j}", STOP_DELIMITER
 
     prm = ScriptedPRM(lambda s: 0.3 + 0.01 * (sum(map(ord, s)) % 50))
-    [r] = run([PROBLEM], search.mcts(simulations=24, parallel=2, k=2, max_depth=4), ScriptedPolicy(script), prm,
+    [r] = run([PROBLEM], search.mcts(simulations=24, parallel=2, k=2, steps=StepSettings(max_steps=4)), ScriptedPolicy(script), prm,
               progress=False)
     tree = r.tree
     widened = 0

@@ -8,7 +8,6 @@ process: a resumed sweep reproduces an uninterrupted one.
 from __future__ import annotations
 
 import inspect
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -69,14 +68,12 @@ class Engines:
         return self._cache[key]
 
     def close(self) -> None:
-        """Shut every engine down (PRM sandboxes, vLLM engine processes): nothing outlives a run,
-        finished or interrupted."""
+        """Close every engine of the run (PRM sandboxes end here). vLLM's engine processes are
+        process-wide and shared by key; they end at exit (``release_engines`` runs then)."""
         while self._cache:
             _, engine = self._cache.popitem()
             if hasattr(engine, "close"):
                 engine.close()
-        if "tts.policy.vllm_offline" in sys.modules:
-            sys.modules["tts.policy.vllm_offline"].release_engines()
 
 
 def pending(cells: list[Cell], store: ResultStore) -> list[tuple[Cell, dict, list]]:
