@@ -20,6 +20,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import OmegaConf
 
 import search
+from tts.policy.steps import StepSettings
 
 
 @dataclass
@@ -39,17 +40,15 @@ class PolicyConf:
     engine_kwargs: dict[str, Any] = field(default_factory=dict)  # any other vLLM / HF engine argument
 
 
-@dataclass
-class StepsConf:
-    """How every strategy samples steps (``tts.StepSettings``)."""
+def _mutable_copy(name: str, frozen) -> type:
+    """A config schema with a library dataclass's fields and defaults (one place defines them);
+    Hydra needs it mutable to apply overrides."""
+    hints = typing.get_type_hints(frozen)
+    return dataclasses.make_dataclass(name, [(f.name, hints[f.name], field(default=f.default))
+                                             for f in dataclasses.fields(frozen)])
 
-    temperature: float = 0.8
-    top_p: float = 1.0
-    top_k: int = 0
-    max_step_tokens: int = 64
-    max_solution_tokens: int = 256
-    max_steps: int = 12
-    delimiter: str = "\n\n"
+
+StepsConf = _mutable_copy("StepsConf", StepSettings)
 
 
 @dataclass
@@ -110,7 +109,8 @@ class RunConf:
     policy: PolicyConf = field(default_factory=PolicyConf)
     prm: PRMConf = field(default_factory=PRMConf)
     strategy: Any = None  # one of the strategy schemas, by the strategy group's choice
-    steps: StepsConf = field(default_factory=StepsConf)  # sampling and step keys, for every strategy
+    # Sampling and step keys for every strategy (``tts.StepSettings``'s fields and defaults).
+    steps: StepsConf = field(default_factory=StepsConf)  # type: ignore[valid-type]
     dataset: DatasetConf = field(default_factory=DatasetConf)
     budget: BudgetConf = field(default_factory=BudgetConf)
     name: str = "main"
