@@ -8,7 +8,9 @@
    against its Pass@1 (one sampled verification).
 2. Batched verification of 64 prefixes (one engine call per stage for all) against verifying them
    one at a time through the same engine (the reference implementation's way), at T=0: wall
-   time, ratio, and whether the rewards are identical. Two workloads: 64 distinct solutions
+   time, ratio, and whether the rewards are identical; with the prompt tokens the HF engine
+   computed (its token-prefix KV cache serves the rest) against what a perfect prefix cache would
+   compute. The one-at-a-time side runs on the same weights without a prefix cache. Two workloads: 64 distinct solutions
    (batching alone), and a search frontier (16 nodes at depth 3 with 4 candidate steps each, the
    nodes verified in an earlier round), where the reference verifies every prefix from scratch.
 3. Sandbox throughput: executions/s of a trivial snippet.
@@ -26,6 +28,7 @@ import torch
 from tts.evaluation import evaluate_processbench
 from tts.evaluation.testbed_set import testbed_processbench
 from tts.policy import Prefix, Sampling, load_policy
+from tts.policy.kv_cache import perfect_prefill
 from tts.prm import DiscriminativePRM, GenerativePRM, ThinkPRM
 from tts.sandbox import SandboxPool, Snippet
 
@@ -51,27 +54,35 @@ def processbench(engine, sandbox, limit: int, maj: bool) -> list[dict]:
     return rows
 
 
-def batching(engine, sandbox, size: int = 64) -> dict:
+def batching(engine, plain, sandbox, size: int = 64) -> dict:
+    """``engine`` keeps a token-prefix KV cache; ``plain`` (the same weights without one) runs the
+    one-at-a-time protocol as the reference does on an engine without prefix caching."""
     samples = testbed_processbench()[:size]
     prefixes = [Prefix(s.problem, tuple(s.steps)) for s in samples]
+    engine.restart()
+    engine.prefill_log, prompt0, computed0 = [], engine.prefill_prompt, engine.prefill_computed
     batched_prm = GenerativePRM(engine, sandbox=sandbox)
     start = time.perf_counter()
     batched = batched_prm.score(prefixes)
     t_batched = time.perf_counter() - start
-    one_prm = GenerativePRM(engine, sandbox=sandbox)
+    log, engine.prefill_log = engine.prefill_log, None
+    one_prm = GenerativePRM(plain, sandbox=sandbox)
     start = time.perf_counter()
     single = [one_prm.score([p])[0] for p in prefixes]
     t_single = time.perf_counter() - start
     diff = max(abs(a - b) for x, y in zip(batched, single, strict=True) for a, b in zip(x.rewards, y.rewards, strict=True))
     verifications = sum(len(p.steps) for p in prefixes)
+    computed, minimum = engine.prefill_computed - computed0, perfect_prefill(log)
     return {"prefixes": size, "verifications": verifications, "batched_s": round(t_batched, 2),
             "batched_engine_calls": batched_prm.engine_calls, "one_at_a_time_s": round(t_single, 2),
             "one_at_a_time_engine_calls": one_prm.engine_calls, "speedup": round(t_single / t_batched, 1),
             "max_reward_difference": diff, "identical": diff == 0.0,
-            "tokens": sum(s.tokens for s in batched)}
+            "tokens": sum(s.tokens for s in batched),
+            "prefill_prompt_tokens": engine.prefill_prompt - prompt0, "prefill_computed": computed,
+            "prefill_perfect_cache": minimum, "computed_over_perfect": round(computed / max(1, minimum), 2)}
 
 
-def frontier(engine, sandbox, parents: int = 16, children: int = 4, depth: int = 3) -> dict:
+def frontier(engine, plain, sandbox, parents: int = 16, children: int = 4, depth: int = 3) -> dict:
     """A beam-search round: the PRM has verified the parents' steps before; the frontier is
     ``parents x children`` prefixes one step longer. Children are the parent's next reference step
     and copies with the claimed value nudged (the near-misses a policy writes)."""
@@ -86,13 +97,14 @@ def frontier(engine, sandbox, parents: int = 16, children: int = 4, depth: int =
         for k in range(children):
             step = s.steps[depth] if k == 0 or not m else s.steps[depth].rsplit("=", 1)[0] + f"= {int(m.group(4)) + k}"
             prefixes.append(Prefix(s.problem, (*base, step)))
+    engine.restart()
     ours = GenerativePRM(engine, sandbox=sandbox)
     ours.score(parent_prefixes)  # the earlier round
     start = time.perf_counter()
     batched = ours.score(prefixes)
     t_batched = time.perf_counter() - start
     start = time.perf_counter()
-    single = [GenerativePRM(engine, sandbox=sandbox).score([p])[0] for p in prefixes]  # from scratch, one by one
+    single = [GenerativePRM(plain, sandbox=sandbox).score([p])[0] for p in prefixes]  # from scratch, one by one
     t_single = time.perf_counter() - start
     diff = max(abs(a - b) for x, y in zip(batched, single, strict=True) for a, b in zip(x.rewards, y.rewards, strict=True))
     return {"frontier": len(prefixes), "batched_cached_s": round(t_batched, 2), "reference_way_s": round(t_single, 2),
@@ -123,8 +135,9 @@ def main() -> None:
         if args.only in (None, "sandbox"):
             print(json.dumps({"sandbox": sandbox_rate(sandbox)}), flush=True)
         if args.only in (None, "batching"):
-            print(json.dumps({"batching": batching(engine, sandbox)}), flush=True)
-            print(json.dumps({"frontier": frontier(engine, sandbox)}), flush=True)
+            plain = load_policy(args.backend, model="tiny-genprm", seed=0, prefix_cache_gb=0) if args.backend == "hf" else engine
+            print(json.dumps({"batching": batching(engine, plain, sandbox)}), flush=True)
+            print(json.dumps({"frontier": frontier(engine, plain, sandbox)}), flush=True)
         if args.only in (None, "processbench"):
             processbench(engine, sandbox, args.limit, maj=not args.skip_maj)
 

@@ -1,6 +1,6 @@
 """Search benchmarks, measured side by side in one run on the embedded models.
 
-    python -m benchmarks.search [--problems 32] [--budget 1024] [--timing-problems 64]
+    python -m benchmarks.search [--problems 32] [--budget 1024] [--timing-problems 64] [--pruning-problems 64]
 
 1. Accuracy at equal budget: every strategy on the first ``--problems`` test-split problems, each
    problem capped at ``--budget`` generated policy tokens, with the shipped GenPRM; accuracy,
@@ -8,12 +8,17 @@
 2. Engine utilisation: the share of wall time spent inside policy and PRM calls, for beam search
    and MCTS (the rest is the search core's own overhead).
 3. Beam search vs best-of-N wall time per generated policy token, over ``--timing-problems``.
+4. Exact pruning (``--pruning-problems``): best-of-N (N=16, min) verified exhaustively and with
+   pruning, side by side: PRM generated tokens, wall time, steps verified, and the selections,
+   asserted identical (same steps and answer on every problem; the score equal up to one step of
+   the reward quantisation grid, which batch-composition noise can cross).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 
 import torch
@@ -21,6 +26,7 @@ import torch
 import search
 from tts import Budget, load_policy, load_prm
 from tts import search as run
+from tts.prm.base import LOGIT_DECIMALS
 from tts.tasks.splits import testbed_split
 
 
@@ -79,6 +85,34 @@ def one(problems, strategy, policy, prm, budget):
             "max_spent": max(r.spend.policy_generated for r in results)}
 
 
+def pruning(problems, policy, prm, budget: int) -> dict:
+    rows = {}
+    for name, prune in (("exhaustive", False), ("pruned", True)):
+        policy.restart()
+        prm.restart()
+        start = time.perf_counter()
+        rows[name] = run(problems, search.best_of_n(16, "min", prune=prune), policy, prm,
+                         budget=Budget(per_problem=budget), progress=False)
+        rows[name + "_s"] = time.perf_counter() - start
+    ex, pr = rows["exhaustive"], rows["pruned"]
+    grid = 1.5 * 10.0 ** -LOGIT_DECIMALS
+    same = [a.steps == b.steps and a.answer == b.answer and abs(_logit(a.score) - _logit(b.score)) <= grid
+            for a, b in zip(ex, pr, strict=True)]
+    assert all(same), f"pruning changed the selection on problems {[i for i, ok in enumerate(same) if not ok]}"
+    tokens = [sum(r.spend.prm_generated for r in rs) for rs in (ex, pr)]
+    return {"problems": len(problems), "exhaustive_prm_generated": tokens[0], "pruned_prm_generated": tokens[1],
+            "token_ratio": round(tokens[1] / tokens[0], 3), "exhaustive_s": round(rows["exhaustive_s"], 1),
+            "pruned_s": round(rows["pruned_s"], 1), "wall_ratio": round(rows["pruned_s"] / rows["exhaustive_s"], 3),
+            "steps_verified": sum(r.spend.prm_steps_verified for r in pr),
+            "steps_pruned": sum(r.spend.prm_steps_pruned for r in pr),
+            "same_selection": sum(same), "same_score_exactly": sum(a.score == b.score for a, b in zip(ex, pr, strict=True))}
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-12), 1 - 1e-12)
+    return math.log(p) - math.log1p(-p)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--problems", type=int, default=32)
@@ -86,6 +120,7 @@ def main() -> None:
     ap.add_argument("--timing-problems", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", nargs="*", default=None, help="strategy names (substring match)")
+    ap.add_argument("--pruning-problems", type=int, default=64)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     policy = load_policy("hf", seed=0)
@@ -104,6 +139,9 @@ def main() -> None:
             rows[name] = r["wall_s"] / max(1, r["policy_generated"] * len(timing)) * 1000
             print(json.dumps({"timing": name} | r | {"ms_per_policy_token": round(rows[name], 3)}), flush=True)
         print(json.dumps({"beam_over_best_of_n_wall_per_token": round(rows["beam"] / rows["best-of-N"], 2)}), flush=True)
+    if args.pruning_problems:
+        print(json.dumps({"pruning": pruning(testbed_split("test", limit=args.pruning_problems), policy, prm,
+                                             args.budget)}), flush=True)
 
 
 if __name__ == "__main__":

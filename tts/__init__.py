@@ -3,7 +3,7 @@
 The public API is what this module exports; ``search/`` strategies use nothing else.
 """
 
-from tts.budget import Budget, BudgetExhausted, Expand, Outcome, ProblemResult, Scheduler, Score, Spend
+from tts.budget import Budget, BudgetExhausted, Expand, Outcome, ProblemResult, Rank, Scheduler, Score, Spend
 from tts.grading import answers_equal, grade_solution, last_boxed, solution_answer, split_steps, vote_index
 from tts.tasks import (
     Chain,
@@ -18,6 +18,7 @@ from tts.tasks import (
 from tts.policy import GREEDY as GREEDY_SAMPLING
 from tts.policy import Policy, Prefix, Sampling, StepCandidate, StepSettings, load_policy
 from tts.prm import PRM, PRMScore, aggregate, first_wrong_step, load_prm
+from tts.prm.ranking import Ranking
 from tts.sandbox import SandboxLimits, SandboxPool
 from tts.search_api import search
 from tts.tree import ROOT, SearchTree
@@ -31,6 +32,7 @@ __all__ = [
     "Expand",
     "Outcome",
     "ProblemResult",
+    "Rank",
     "Scheduler",
     "Score",
     "Spend",
@@ -38,6 +40,7 @@ __all__ = [
     "PRM",
     "ROOT",
     "PRMScore",
+    "Ranking",
     "Policy",
     "Prefix",
     "Sampling",

@@ -25,6 +25,10 @@ class Spend:
     # Candidates and verifications cut by a model's context (never run past its positions).
     policy_context_full: int = 0
     prm_context_full: int = 0
+    # Rank requests: step rewards read, and steps left unverified because they could not change
+    # the choice (exact pruning).
+    prm_steps_verified: int = 0
+    prm_steps_pruned: int = 0
 
     @property
     def tokens(self) -> int:

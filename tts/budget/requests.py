@@ -30,6 +30,19 @@ class Score:
     prefixes: list[Prefix]
 
 
+@dataclass
+class Rank:
+    """Rank whole solutions of this problem by their aggregated step rewards and pick the best
+    (the first on ties). ``prune``: verify step-major and stop verifying a candidate once it
+    cannot win (exact: the same choice and score as verifying everything); the scheduler prunes
+    only with an incremental PRM (``prm.incremental``: GenPRM). Result: a ``tts.prm.ranking.Ranking``."""
+
+    solutions: list[list[str]]
+    aggregation: str = "min"
+    prune: bool = True
+    lanes: int | None = 3  # candidates verified per pass when pruning (None: all live ones)
+
+
 class BudgetExhausted(Exception):
     """Thrown into a strategy when its problem's budget cannot pay for another request; the
     strategy returns its best answer so far."""

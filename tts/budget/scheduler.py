@@ -1,11 +1,12 @@
 """The scheduler: runs one strategy on many problems at once, one policy call and one PRM call
 per round.
 
-Each problem's strategy is a generator that yields requests (``Expand``, ``Score``). A round has
+Each problem's strategy is a generator that yields requests (``Expand``, ``Score``, ``Rank``). A round has
 two halves, as vLLM's scheduler does: ``_plan`` takes every live problem's pending request, clips
 expansions to what each budget has left, and merges them into one batched policy call and one
 batched PRM call; ``_update`` charges every token to its problem and sends each generator its
-result, which yields its next request. A strategy that raises marks its problem failed with the
+result, which yields its next request. A ``Rank`` may take several PRM passes within its round
+(one more step of every live candidate per pass, all problems' rankings in one call). A strategy that raises marks its problem failed with the
 error; the others finish.
 """
 
@@ -20,9 +21,10 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from tts.budget.budget import Budget, Spend
-from tts.budget.requests import BudgetExhausted, Expand, Score
+from tts.budget.requests import BudgetExhausted, Expand, Rank, Score
 from tts.grading.boxed import solution_answer
 from tts.grading.equivalence import answers_equal
+from tts.prm.ranking import Ranker
 from tts.tasks.records import Problem
 
 
@@ -54,7 +56,7 @@ class ProblemResult:
         return self.error is not None
 
 
-Strategy = Callable[[Problem], Generator[Expand | Score, Any, Outcome]]
+Strategy = Callable[[Problem], Generator[Expand | Score | Rank, Any, Outcome]]
 
 
 def _params(engine) -> int:
@@ -141,12 +143,12 @@ class Scheduler:
             caps.append(self.budget.total - self.spent_total - reserved)
         return min(caps) if caps else None
 
-    def _plan(self, live: list[_Live]) -> tuple[list[tuple[_Live, Expand]], list[tuple[_Live, Score]]]:
+    def _plan(self, live: list[_Live]) -> tuple[list[tuple[_Live, Expand]], list[tuple[_Live, Score | Rank]]]:
         expands, scores = [], []
         reserved = 0  # of the shared total, promised to earlier problems this round
         for s in live:
             req = s.pending
-            if isinstance(req, Score):
+            if isinstance(req, (Score, Rank)):
                 if self.prm is None:
                     s.fail(ValueError("the strategy asked for PRM scores but no prm was given to search()"))
                 else:
@@ -196,22 +198,50 @@ class Scheduler:
                 self.spent_total += spend.policy_generated
                 results[id(s)] = mine
         if scores:
-            prefixes = [p for _, req in scores for p in req.prefixes]
-            out = self.prm.score(prefixes)
+            results.update(self._verify(scores))
+        for s in live:
+            if id(s) in results and not s.finished:
+                s.rounds += 1
+                s.send(results[id(s)])
+
+
+    def _verify(self, requests: list[tuple[_Live, Score | Rank]]) -> dict[int, Any]:
+        """Every Score and every Rank of the round through the PRM: one call per pass. Scores are
+        answered by the first pass; each Rank gets one more step of its live candidates per pass
+        until its choice is settled (one pass without pruning)."""
+        incremental = bool(getattr(self.prm, "incremental", False))
+        rankers = {id(s): Ranker(s.problem.problem, req.solutions, req.aggregation, req.prune and incremental,
+                                req.lanes)
+                   for s, req in requests if isinstance(req, Rank)}
+        results: dict[int, Any] = {}
+        first = True
+        while True:
+            asks = [(s, req.prefixes if isinstance(req, Score) else rankers[id(s)].next_prefixes())
+                    for s, req in requests if (first and isinstance(req, Score))
+                    or (isinstance(req, Rank) and not rankers[id(s)].done)]
+            first = False
+            if not asks:
+                break
+            out = self.prm.score([p for _, prefixes in asks for p in prefixes])
             at = 0
-            for s, req in scores:
-                mine = out[at : at + len(req.prefixes)]
-                at += len(req.prefixes)
+            for s, prefixes in asks:
+                mine = out[at : at + len(prefixes)]
+                at += len(prefixes)
                 spend = Spend(prm_calls=1, prm_prompt=sum(x.prompt_tokens for x in mine),
                               prm_generated=sum(x.generated_tokens for x in mine),
                               prm_context_full=sum(getattr(x, "context_full", 0) for x in mine))
                 spend.prm_flops = 2.0 * self.prm_params * (spend.prm_prompt + spend.prm_generated)
                 s.spend.add(spend)
-                results[id(s)] = mine
-        for s in live:
-            if id(s) in results and not s.finished:
-                s.rounds += 1
-                s.send(results[id(s)])
+                if id(s) in rankers:
+                    rankers[id(s)].feed(mine)
+                else:
+                    results[id(s)] = mine
+        for s, req in requests:
+            if id(s) in rankers:
+                ranking = rankers[id(s)].result()
+                s.spend.add(Spend(prm_steps_verified=ranking.verified_steps, prm_steps_pruned=ranking.pruned_steps))
+                results[id(s)] = ranking
+        return results
 
 
 class _Live:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from transformers import LogitsProcessorList
+from transformers import DynamicCache, LogitsProcessorList
 
 from tts.policy.base import (
     STOP_DELIMITER,
@@ -24,6 +24,7 @@ from tts.policy.base import (
     repeat_candidates,
     too_long,
 )
+from tts.policy.kv_cache import PrefixKVCache
 from tts.policy.model_path import resolve_model_path
 from tts.policy.row_sampler import RowSampler, row_seed
 
@@ -40,7 +41,10 @@ class HFPolicy(PolicyBase):
         device: str | None = None,
         max_batch_size: int = 256,
         max_model_len: int | None = None,
+        prefix_cache_gb: float = 1.0,
     ) -> None:
+        """``prefix_cache_gb``: memory for the token-prefix KV cache (``kv_cache.PrefixKVCache``)
+        on the model's device; 0 turns it off (every prompt computed from its first token)."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         path = resolve_model_path(model)
@@ -54,6 +58,13 @@ class HFPolicy(PolicyBase):
         self.model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype)).to(self.device).eval()
         self.max_model_len = max_model_len or int(self.model.config.max_position_embeddings)
         self.eos_ids = self._eos_ids()
+        self.prefix_cache = PrefixKVCache(int(prefix_cache_gb * 2**30)) if prefix_cache_gb > 0 else None
+        # Prompt tokens given to the engine, and those it computed (the rest came from the cache).
+        self.prefill_prompt = 0
+        self.prefill_computed = 0
+        # When a list: each call's [(prompt ids, ids computed after the prompt)], to compare with
+        # a perfect prefix cache (``kv_cache.perfect_prefill``).
+        self.prefill_log: list | None = None
 
     def _eos_ids(self) -> set[int]:
         eos = self.model.generation_config.eos_token_id
@@ -64,6 +75,13 @@ class HFPolicy(PolicyBase):
 
     def close(self) -> None:
         del self.model
+        if self.prefix_cache is not None:
+            self.prefix_cache.clear()
+
+    def restart(self) -> None:
+        super().restart()
+        if self.prefix_cache is not None:
+            self.prefix_cache.clear()
 
     @torch.inference_mode()
     def _generate(self, prompts: list[str], n: int, sampling: Sampling, stops: tuple[str, ...],
@@ -91,9 +109,22 @@ class HFPolicy(PolicyBase):
                         stops: tuple[str, ...], top_logprobs: int, include_stop: bool,
                         caps: list[int]) -> list[list[StepCandidate]]:
         pad = self.tokenizer.pad_token_id
-        width = max(map(len, encoded))
-        input_ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=self.device)
-        mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded], device=self.device)
+        # Rows are [pad, cached tokens, pad, new tokens]: the cached part's KV comes from the prefix
+        # cache (left-padded to the longest), the new part is computed; positions follow the mask.
+        hits = [self.prefix_cache.lookup(e) if self.prefix_cache is not None else (None, 0) for e in encoded]
+        reuse = [min(m, len(e) - 1) for (_, m), e in zip(hits, encoded, strict=True)]  # >= 1 token to compute
+        cached_w = max(reuse)
+        new_w = max(len(e) - m for e, m in zip(encoded, reuse, strict=True))
+        width = cached_w + new_w
+        rows, masks = [], []
+        for e, m in zip(encoded, reuse, strict=True):
+            fresh = len(e) - m
+            rows.append([pad] * (cached_w - m) + e[:m] + [pad] * (new_w - fresh) + e[m:])
+            masks.append([0] * (cached_w - m) + [1] * m + [0] * (new_w - fresh) + [1] * fresh)
+        input_ids = torch.tensor(rows, device=self.device)
+        mask = torch.tensor(masks, device=self.device)
+        self.prefill_prompt += sum(map(len, encoded))
+        self.prefill_computed += sum(len(e) - m for e, m in zip(encoded, reuse, strict=True))
         # Each sequence may use the context its own prompt leaves; the batch runs to the longest
         # allowance and longer-prompt sequences are cut at theirs afterwards.
         budgets = [min(cap, self.max_model_len - len(e)) for cap, e in zip(caps, encoded, strict=True)]
@@ -101,6 +132,7 @@ class HFPolicy(PolicyBase):
         # Rows are the prompts repeated n times; sampled rows draw from their own seeded stream
         # (RowSampler), so a row's tokens do not depend on the rest of the batch.
         input_ids, mask = input_ids.repeat_interleave(n, 0), mask.repeat_interleave(n, 0)
+        past = self._past(hits, reuse, cached_w, n) if cached_w else None
         steps = max(budgets)
         processors = [] if sampling.greedy else [RowSampler(
             [row_seed(s, j) for s in seeds for j in range(n)], steps, width, sampling)]
@@ -108,7 +140,7 @@ class HFPolicy(PolicyBase):
             input_ids=input_ids, attention_mask=mask, max_new_tokens=steps, do_sample=False,
             logits_processor=LogitsProcessorList(processors), pad_token_id=pad, eos_token_id=sorted(self.eos_ids),
             stop_strings=list(stops) or None, tokenizer=self.tokenizer if stops else None,
-            return_dict_in_generate=True, output_logits=True,
+            return_dict_in_generate=True, output_logits=True, past_key_values=past,
         )
         generated = gen.sequences[:, width:]
         new_tokens = generated.tolist()
@@ -135,7 +167,56 @@ class HFPolicy(PolicyBase):
                     if top_logprobs else []
                 cands.append(self._candidate(new_tokens[row], chosen[row], tops, len(e), budgets[i], stops, include_stop))
             results.append(repeat_candidates(cands, copies))
+        self._keep(encoded, n, mask, new_tokens, [c.generated_tokens for r in results for c in r[:: copies]],
+                   gen.past_key_values)
         return results
+
+    def _past(self, hits, reuse: list[int], cached_w: int, n: int) -> DynamicCache:
+        """The batch's cache for its cached columns: each row's reused KV, left-padded with zeros
+        (masked out), repeated for the row's ``n`` samples."""
+        layers = []
+        for li in range(self.model.config.num_hidden_layers):
+            ks, vs = [], []
+            for (entry, _), m in zip(hits, reuse, strict=True):
+                if m:
+                    k, v = entry.layers[li]
+                    k, v = k[:, :m], v[:, :m]
+                else:
+                    k, v = self._empty_kv(li)
+                ks.append(torch.nn.functional.pad(k, (0, 0, cached_w - m, 0)))
+                vs.append(torch.nn.functional.pad(v, (0, 0, cached_w - m, 0)))
+            layers.append((torch.stack(ks).repeat_interleave(n, 0), torch.stack(vs).repeat_interleave(n, 0)))
+        return DynamicCache(ddp_cache_data=layers, config=self.model.config)
+
+    def _empty_kv(self, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
+        cfg = self.model.config
+        heads = getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads
+        dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+        z = torch.zeros(heads, 0, dim, dtype=self.model.dtype, device=self.device)
+        return z, z
+
+    def _keep(self, encoded: list[list[int]], n: int, mask: torch.Tensor, new_tokens: list[list[int]],
+              ends: list[int], cache) -> None:
+        """Store each row's computed sequence (the prompt and its generated tokens up to where the
+        candidate ended, as far as they were fed back) in the prefix cache, and log it for the
+        perfect-cache comparison."""
+        steps = len(new_tokens[0]) if new_tokens else 0
+        log = []
+        for i, e in enumerate(encoded):
+            for j in range(n):
+                row = i * n + j
+                toks = new_tokens[row]
+                fed = min(ends[row], steps - 1)  # the last token was sampled, never fed
+                log.append((e, toks[:fed]))
+                if self.prefix_cache is None or cache is None:
+                    continue
+                where = mask[row].nonzero().squeeze(-1)
+                where = torch.cat([where, torch.arange(mask.shape[1], mask.shape[1] + fed, device=self.device)])
+                layers = [(layer.keys[row].index_select(1, where), layer.values[row].index_select(1, where))
+                          for layer in cache.layers]
+                self.prefix_cache.store(e + toks[:fed], layers)
+        if self.prefill_log is not None:
+            self.prefill_log.append(log)
 
     def _candidate(self, tokens: list[int], logprobs: list[float], tops: list[dict[int, float]],
                    prompt_len: int, budget: int, stops: tuple[str, ...], include_stop: bool) -> StepCandidate:

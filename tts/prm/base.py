@@ -56,6 +56,11 @@ class PRMScore:
 @runtime_checkable
 class PRM(Protocol):
     name: str
+    # True when step t's reward depends only on steps <= t (a prefix's rewards are the first
+    # rewards of any longer solution) and earlier steps are not paid for again when a longer
+    # prefix is scored. Rank then verifies step-major and prunes exactly; otherwise it scores
+    # whole solutions at once.
+    incremental: bool
 
     def score(self, prefixes: Sequence[Prefix]) -> list[PRMScore]:
         """One ``PRMScore`` per prefix, in order; an empty prefix (no steps) has no rewards."""

@@ -19,6 +19,8 @@ QWEN_SYSTEM = "Please reason step by step, and put your final answer within \\bo
 
 class DiscriminativePRM:
     name = "dprm"
+    # One forward pass gives every step's reward; scoring prefix by prefix would re-read them.
+    incremental = False
 
     def __init__(self, model: str | Path = "tiny-dprm", separator: str | None = None, device: str | None = None,
                  dtype: str = "float32", batch_size: int = 32, max_length: int | None = None) -> None:

@@ -53,6 +53,9 @@ def chain_id(key: Key) -> str:
 
 class GenerativePRM:
     name = "genprm"
+    # Step t's verification reads steps <= t only and is cached: scoring a prefix, then a longer
+    # one, costs what the longer one alone costs, so Rank verifies step-major and prunes.
+    incremental = True
 
     def __init__(self, engine, samples: int = 1, sampling: Sampling | None = None, code: bool = True,
                  max_rounds: int = 3, max_tokens: int = 2048, top_logprobs: int = 20,

@@ -25,6 +25,7 @@ def _verdict_ids(tokenizer) -> tuple[int, int]:
 
 class ThinkPRM:
     name = "thinkprm"
+    incremental = False  # one pass over the whole solution: a prefix's rewards differ from the full one's
 
     def __init__(self, engine, samples: int = 1, sampling: Sampling | None = None, max_tokens: int = 1024,
                  top_logprobs: int = 20) -> None:
