@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from transformers import DynamicCache, LogitsProcessorList
+from transformers import LogitsProcessorList
 
 from tts.policy.base import (
     STOP_DELIMITER,
@@ -24,6 +24,7 @@ from tts.policy.base import (
     repeat_candidates,
     too_long,
 )
+from tts.policy.decode_cache import decode_cache
 from tts.policy.kv_cache import PrefixKVCache
 from tts.policy.model_path import resolve_model_path
 from tts.policy.row_sampler import RowSampler, row_seed
@@ -87,7 +88,7 @@ class HFPolicy(PolicyBase):
     def _generate(self, prompts: list[str], n: int, sampling: Sampling, stops: tuple[str, ...],
                   seeds: list[int], top_logprobs: int = 0, include_stop: bool = False,
                   caps: list[int] | None = None) -> list[list[StepCandidate]]:
-        encoded = [self.tokenizer(p).input_ids for p in prompts]
+        encoded = self.tokenizer(prompts).input_ids if prompts else []
         out: list[list[StepCandidate] | None] = [None] * len(prompts)
         fits = []
         for i, ids in enumerate(encoded):
@@ -132,8 +133,10 @@ class HFPolicy(PolicyBase):
         # Rows are the prompts repeated n times; sampled rows draw from their own seeded stream
         # (RowSampler), so a row's tokens do not depend on the rest of the batch.
         input_ids, mask = input_ids.repeat_interleave(n, 0), mask.repeat_interleave(n, 0)
-        past = self._past(hits, reuse, cached_w, n) if cached_w else None
         steps = max(budgets)
+        past = decode_cache(self.model.config, width + steps,
+                            [(entry.layers if entry is not None else None, m) for (entry, _), m in zip(hits, reuse, strict=True)],
+                            cached_w, n)
         processors = [] if sampling.greedy else [RowSampler(
             [row_seed(s, j) for s in seeds for j in range(n)], steps, width, sampling)]
         gen = self.model.generate(
@@ -170,30 +173,6 @@ class HFPolicy(PolicyBase):
         self._keep(encoded, n, mask, new_tokens, [c.generated_tokens for r in results for c in r[:: copies]],
                    gen.past_key_values)
         return results
-
-    def _past(self, hits, reuse: list[int], cached_w: int, n: int) -> DynamicCache:
-        """The batch's cache for its cached columns: each row's reused KV, left-padded with zeros
-        (masked out), repeated for the row's ``n`` samples."""
-        layers = []
-        for li in range(self.model.config.num_hidden_layers):
-            ks, vs = [], []
-            for (entry, _), m in zip(hits, reuse, strict=True):
-                if m:
-                    k, v = entry.layers[li]
-                    k, v = k[:, :m], v[:, :m]
-                else:
-                    k, v = self._empty_kv(li)
-                ks.append(torch.nn.functional.pad(k, (0, 0, cached_w - m, 0)))
-                vs.append(torch.nn.functional.pad(v, (0, 0, cached_w - m, 0)))
-            layers.append((torch.stack(ks).repeat_interleave(n, 0), torch.stack(vs).repeat_interleave(n, 0)))
-        return DynamicCache(ddp_cache_data=layers, config=self.model.config)
-
-    def _empty_kv(self, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
-        cfg = self.model.config
-        heads = getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads
-        dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
-        z = torch.zeros(heads, 0, dim, dtype=self.model.dtype, device=self.device)
-        return z, z
 
     def _keep(self, encoded: list[list[int]], n: int, mask: torch.Tensor, new_tokens: list[list[int]],
               ends: list[int], cache) -> None:

@@ -361,6 +361,7 @@ class _Server:
         self.cfg, self.active = cfg, active
         self.chains = {}
         self.spare = None
+        self.dying = []  # killed chains not yet reaped
         self.seq = 0
         # Seeded, so a chain's random numbers depend on its code, not on the process that ran it.
         random.seed(0)
@@ -383,6 +384,18 @@ class _Server:
         """Fork the next pristine chain ahead of need (between requests, while the pool reads)."""
         if self.spare is None:
             self.spare = self._fork_pristine()
+        self.reap()
+
+    def reap(self, block=False):
+        """Collect the exit of chains ``forget`` killed."""
+        left = []
+        for pid in self.dying:
+            try:
+                if os.waitpid(pid, 0 if block else os.WNOHANG)[0] == 0:
+                    left.append(pid)
+            except ChildProcessError:
+                pass
+        self.dying = left
 
     def _fork_pristine(self):
         mine, theirs = socket.socketpair()
@@ -437,10 +450,17 @@ class _Server:
         return status
 
     def forget(self, names):
+        # Killed without waiting: a large process takes a while to tear down, and nothing needs
+        # its status; ``reap`` collects it between requests.
         for name in names:
             chain = self.chains.pop(name, None)
             if chain is not None:
-                self.kill(chain)
+                try:
+                    os.kill(chain.pid, signal.SIGKILL)
+                    self.dying.append(chain.pid)
+                except ProcessLookupError:
+                    pass
+                chain.sock.close()
 
     def run(self, req):
         name = req["chain"]
@@ -481,6 +501,7 @@ class _Server:
         self.forget(list(self.chains))
         if self.spare is not None:
             self.kill(self.spare)
+        self.reap(block=True)
 
 
 def main():
