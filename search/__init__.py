@@ -9,6 +9,7 @@ from search.mcts import mcts
 from search.particle_filter import particle_filter
 from search.prm_resample import prm_resample
 from search.refine import refine
+from search.sample_pool import sample_pool
 
 __all__ = ["beam_search", "best_of_n", "dvts", "majority_vote", "mcts", "particle_filter", "prm_resample",
-           "refine"]
+           "refine", "sample_pool"]

@@ -55,6 +55,19 @@ def test_experiment_grid_expands_and_cli_sweeps_replace_an_axis():
     assert all(c.config.strategy.k == 2 for c in cells)
 
 
+def test_a_list_of_grids_runs_each_and_the_main_job_pools_its_sampling_strategies():
+    _, cells = compose_cells(["experiment=main"])
+    assert [c.overrides for c in cells] == [
+        ["strategy=pool", "n=16"], ["strategy=beam", "n=4"], ["strategy=beam", "n=16"],
+        ["strategy=particle_filter", "n=4"], ["strategy=particle_filter", "n=16"]]
+    assert cells[0].config.dataset.limit == 64
+    # A command-line sweep replaces the axis in every sub-grid; cells they share run once.
+    _, cells = compose_cells(["experiment=main", "n=8,16"])
+    assert len(cells) == 3 * 2
+    _, cells = compose_cells(["experiment=main", "n=16", "strategy=pool"])
+    assert [c.overrides for c in cells] == [[]]
+
+
 def test_unknown_key_names_the_valid_keys():
     with pytest.raises(ConfigError) as e:
         compose_config(["strategy=beam", "strategy.widht=8"])

@@ -121,7 +121,9 @@ class RunConf:
     # memory follows the window; results do not depend on it. null: the whole cell at once.
     window: Optional[int] = 8
     results: str = "results/${name}/results.jsonl"
-    grid: dict[str, Any] = field(default_factory=dict)  # override key -> values, swept as a product
+    # override key -> values, swept as a product; or a list of such grids, run one after another
+    # (e.g. a sample pool at its largest N only, beside strategies swept over N)
+    grid: Any = None
     resume: bool = False
     threads: int = 1  # torch threads per process
     progress: bool = True

@@ -71,20 +71,24 @@ def compose_cells(overrides: list[str]) -> tuple[DictConfig, list[Cell]]:
     sweeps = {o.get_key_element(): list(o.sweep_string_iterator()) for o in parsed if o.is_sweep_override()}
     with _hydra():
         base = _compose(fixed)
-        axes: dict[str, list[str]] = {}
-        for key, values in (base.grid or {}).items():
-            values = OmegaConf.to_container(values) if OmegaConf.is_list(values) else str(values).split(",")
-            axes[str(key)] = [_literal(v) for v in values]
-        for key, values in sweeps.items():
-            axes[key.lstrip("+~")] = values
-        # A fixed command-line value of an axis key pins that axis.
-        for o in parsed:
-            if not o.is_sweep_override() and o.get_key_element() in axes:
-                del axes[o.get_key_element()]
-        cells = []
-        for combo in itertools.product(*axes.values()):
-            cell = [f"{k}={v}" for k, v in zip(axes, combo, strict=True)]
-            cells.append(Cell(cell, _compose(fixed + cell)))
+        grids = base.grid if OmegaConf.is_list(base.grid) else [base.grid or {}]
+        cells, seen = [], set()
+        for grid in grids:
+            axes: dict[str, list[str]] = {}
+            for key, values in (grid or {}).items():
+                values = OmegaConf.to_container(values) if OmegaConf.is_list(values) else str(values).split(",")
+                axes[str(key)] = [_literal(v) for v in values]
+            for key, values in sweeps.items():
+                axes[key.lstrip("+~")] = values
+            # A fixed command-line value of an axis key pins that axis.
+            for o in parsed:
+                if not o.is_sweep_override() and o.get_key_element() in axes:
+                    del axes[o.get_key_element()]
+            for combo in itertools.product(*axes.values()):
+                cell = [f"{k}={v}" for k, v in zip(axes, combo, strict=True)]
+                if tuple(sorted(cell)) not in seen:  # sub-grids may overlap once the command line pins axes
+                    seen.add(tuple(sorted(cell)))
+                    cells.append(Cell(cell, _compose(fixed + cell)))
     return base, cells
 
 

@@ -1,5 +1,9 @@
 """Compute-scaling curves from result records: accuracy vs tokens and vs FLOPs per strategy (log
-x), with the PRM's compute counted or not, plus a per-difficulty panel. PNG and SVG."""
+x), with 95 % bootstrap bands over problems, plus a per-difficulty panel. PNG and SVG.
+
+The x axes count total compute by default (policy and PRM, prompt and generated tokens: the
+verifier's share is most of it); ``policy_only`` counts the policy's generated tokens and FLOPs
+alone. Sample-pool records are drawn as every strategy and N they derive."""
 
 from __future__ import annotations
 
@@ -12,22 +16,29 @@ matplotlib.use("Agg")  # files only; no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 
+from tts.experiments.pool import expand_pools  # noqa: E402
+from tts.experiments.stats import accuracy_values, mean_interval  # noqa: E402
+
 
 def _label(r: dict, vary_prm: bool) -> str:
     return f"{r['strategy']} ({r['prm']} x{r['prm_samples']})" if vary_prm else r["strategy"]
 
 
-def _x(r: dict, axis: str, prm_compute: bool) -> float:
+def compute(r: dict, axis: str = "tokens", policy_only: bool = False) -> float:
+    """A record's compute: tokens (policy generated only, or every policy and PRM token) or FLOPs."""
     s = r["spend"]
     if axis == "tokens":
-        return s["policy_generated"] + (s["prm_prompt"] + s["prm_generated"] if prm_compute else 0)
-    return s["policy_flops"] + (s["prm_flops"] if prm_compute else 0)
+        if policy_only:
+            return s["policy_generated"]
+        return s["policy_prompt"] + s["policy_generated"] + s["prm_prompt"] + s["prm_generated"]
+    return s["policy_flops"] + (0 if policy_only else s["prm_flops"])
 
 
-def curves(records: list[dict], axis: str = "tokens", prm_compute: bool = False,
-           difficulty: str | None = None) -> dict[str, list[tuple[float, float, int]]]:
-    """label -> [(mean compute per problem, accuracy %, problems)], one point per config cell
-    (a width n or a budget), sorted by compute."""
+def curves(records: list[dict], axis: str = "tokens", policy_only: bool = False,
+           difficulty: str | None = None) -> dict[str, list[tuple[float, float, float, float, int]]]:
+    """label -> [(mean compute per problem, accuracy %, interval low %, interval high %, problems)],
+    one point per config cell (a width n or a budget), sorted by compute."""
+    records = expand_pools(records)
     vary_prm = len({(r["prm"], r["prm_samples"]) for r in records}) > 1
     cells: dict[tuple, list[dict]] = defaultdict(list)
     for r in records:
@@ -35,9 +46,9 @@ def curves(records: list[dict], axis: str = "tokens", prm_compute: bool = False,
             cells[(_label(r, vary_prm), r["cell"])].append(r)
     out: dict[str, list] = defaultdict(list)
     for (label, _), rs in cells.items():
-        n = len(rs)
-        out[label].append((sum(_x(r, axis, prm_compute) for r in rs) / n,
-                           100 * sum(bool(r["correct"]) for r in rs) / n, n))
+        acc, low, high = mean_interval(accuracy_values(rs))
+        out[label].append((sum(compute(r, axis, policy_only) for r in rs) / len(rs),
+                           100 * acc, 100 * low, 100 * high, len(rs)))
     return {k: sorted(v) for k, v in sorted(out.items())}
 
 
@@ -45,6 +56,7 @@ def _draw(ax, data: dict, colors: dict, xlabel: str, title: str, base: int = 10)
     for label, pts in data.items():
         xs = [max(p[0], 1e-9) for p in pts]
         ax.plot(xs, [p[1] for p in pts], marker="o", label=label, color=colors[label])
+        ax.fill_between(xs, [p[2] for p in pts], [p[3] for p in pts], color=colors[label], alpha=0.15, linewidth=0)
     ax.set_xscale("log", base=base)
     if base == 2:  # token budgets are powers of two: plain numbers read best
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, _: f"{x:,.0f}"))
@@ -56,7 +68,7 @@ def _draw(ax, data: dict, colors: dict, xlabel: str, title: str, base: int = 10)
     ax.grid(True, which="both", alpha=0.3)
 
 
-def plot_scaling(records: list[dict], out: str | Path, prm_compute: bool = False,
+def plot_scaling(records: list[dict], out: str | Path, policy_only: bool = False,
                  title: str | None = None) -> list[Path]:
     """Write ``out`` as .png and .svg; returns the paths written."""
     if not records:
@@ -65,9 +77,9 @@ def plot_scaling(records: list[dict], out: str | Path, prm_compute: bool = False
     out.parent.mkdir(parents=True, exist_ok=True)
     levels = sorted({r.get("difficulty") for r in records if r.get("difficulty") is not None},
                     key=lambda d: (len(str(d)), str(d)))
-    by_tokens = curves(records, "tokens", prm_compute)
+    by_tokens = curves(records, "tokens", policy_only)
     colors = {label: plt.cm.tab10(i % 10) for i, label in enumerate(by_tokens)}
-    what = "incl. PRM" if prm_compute else "policy only"
+    what = "policy generated only" if policy_only else "policy + PRM"
     cols = max(2, len(levels))
     fig = plt.figure(figsize=(4.2 * cols, 8 if levels else 4.2), layout="constrained")
     grid = fig.add_gridspec(2 if levels else 1, cols)
@@ -75,13 +87,14 @@ def plot_scaling(records: list[dict], out: str | Path, prm_compute: bool = False
     ax_tok = fig.add_subplot(top[0, 0])
     ax_flop = fig.add_subplot(top[0, 1])
     _draw(ax_tok, by_tokens, colors, f"tokens per problem ({what})", "accuracy vs tokens", base=2)
-    _draw(ax_flop, curves(records, "flops", prm_compute), colors, f"FLOPs per problem ({what})", "accuracy vs FLOPs")
+    _draw(ax_flop, curves(records, "flops", policy_only), colors, f"FLOPs per problem ({what})", "accuracy vs FLOPs")
     for i, level in enumerate(levels):
         ax = fig.add_subplot(grid[1, i], sharey=ax_tok)
-        _draw(ax, curves(records, "tokens", prm_compute, difficulty=level), colors, f"tokens per problem ({what})",
+        _draw(ax, curves(records, "tokens", policy_only, difficulty=level), colors, f"tokens per problem ({what})",
               f"difficulty: {level}", base=2)
     ax_tok.legend(fontsize=8, loc="best")
-    fig.suptitle(title or f"compute scaling ({len({r['problem_id'] for r in records})} problems)")
+    fig.suptitle((title or f"compute scaling ({len({r['problem_id'] for r in records})} problems)")
+                 + "; bands: 95 % bootstrap intervals over problems")
     paths = [out.with_suffix(".png"), out.with_suffix(".svg")]
     for p in paths:
         fig.savefig(p, dpi=120)

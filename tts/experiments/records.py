@@ -10,6 +10,7 @@ import networkx as nx
 
 from tts.budget import ProblemResult
 from tts.experiments.datasets import difficulty
+from tts.experiments.pool import annotate
 
 # The config parts that decide a result; dataset.limit only decides how many problems run.
 KEY_PARTS = ("policy", "prm", "strategy", "steps", "budget", "n")
@@ -37,6 +38,9 @@ def make_record(config: dict[str, Any], cell: str, result: ProblemResult, second
                 store_tree: bool = True) -> dict:
     p = result.problem
     spend = result.spend.to_dict()
+    extra = _jsonable(result.extra)
+    if isinstance(extra, dict) and extra.get("pool"):  # graded here once, so curves need no grader
+        annotate(extra["pool"], p.answer)
     return {
         "key": record_key(cell, p.id),
         "cell": cell,
@@ -62,7 +66,7 @@ def make_record(config: dict[str, Any], cell: str, result: ProblemResult, second
         "rounds": result.rounds,
         "seconds": round(seconds, 3),
         "error": result.error,
-        "extra": _jsonable(result.extra),
+        "extra": extra,
         "tree": tree_data(result.tree) if store_tree else None,
     }
 

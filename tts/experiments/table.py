@@ -7,15 +7,20 @@ from collections import defaultdict
 from rich.console import Console
 from rich.table import Table
 
+from tts.experiments.pool import expand_pools
+from tts.experiments.stats import accuracy_values, mean_interval
+
 GROUP = ("strategy", "n", "budget", "prm", "prm_samples")
 
 
 def summarize(records: list[dict]) -> list[dict]:
-    """Accuracy, mean tokens and FLOPs per (strategy, n, budget, PRM, PRM samples), sorted. Wall time
-    is each run's span (first start to last finish) summed over the runs that wrote the cell's
-    records, so a resumed cell counts both runs."""
+    """Accuracy with its 95 % bootstrap interval over problems, mean tokens and FLOPs per
+    (strategy, n, budget, PRM, PRM samples), sorted; sample-pool records count as every strategy
+    and N they derive. Wall time is each run's span (first start to last finish) summed over the
+    runs that wrote the cell's records, so a resumed cell counts both runs (a derived row shows
+    its pool's)."""
     cells: dict[tuple, list[dict]] = defaultdict(list)
-    for r in records:
+    for r in expand_pools(records):
         cells[tuple(r[k] for k in GROUP)].append(r)
     rows = []
     for key, rs in cells.items():
@@ -23,15 +28,18 @@ def summarize(records: list[dict]) -> list[dict]:
         spans: dict[str, float] = defaultdict(float)
         for r in rs:
             spans[r["run"]] = max(spans[r["run"]], r["seconds"])
+        acc, low, high = mean_interval(accuracy_values(rs))
         rows.append(dict(zip(GROUP, key, strict=True)) | {
             "problems": n,
-            "accuracy": round(100 * sum(bool(r["correct"]) for r in rs) / n, 1),
+            "accuracy": round(100 * acc, 1),
+            "interval": (round(100 * low, 1), round(100 * high, 1)),
             "failed": sum(r["error"] is not None for r in rs),
             # Outputs and verifications a model's context cut (records written before the count: 0).
             "context_full": (sum(r["spend"].get("policy_context_full", 0) for r in rs),
                              sum(r["spend"].get("prm_context_full", 0) for r in rs)),
             "policy_tokens": round(sum(r["spend"]["policy_generated"] for r in rs) / n, 1),
             "prm_tokens": round(sum(r["spend"]["prm_prompt"] + r["spend"]["prm_generated"] for r in rs) / n, 1),
+            "total_tokens": round(sum(total_tokens(r) for r in rs) / n, 1),
             "flops": sum(r["spend"]["flops"] for r in rs) / n,
             "wall_s": round(sum(spans.values()), 1),
         })
@@ -42,15 +50,15 @@ def summarize(records: list[dict]) -> list[dict]:
 def print_table(rows: list[dict], title: str = "results", console: Console | None = None) -> None:
     table = Table(title=title)
     for col, justify in (("strategy", "left"), ("n", "right"), ("budget", "right"), ("PRM", "left"),
-                         ("problems", "right"), ("acc %", "right"), ("policy tok", "right"), ("PRM tok", "right"),
+                         ("problems", "right"), ("acc % [95 % CI]", "right"), ("policy tok", "right"), ("PRM tok", "right"),
                          ("FLOPs", "right"), ("failed", "right"), ("ctx full", "right"), ("wall s", "right")):
         table.add_column(col, justify=justify, no_wrap=True)
-    table.caption = ("n: the width strategies scale with; budget: cap on generated policy tokens per problem; "
+    table.caption = ("acc: 95 % bootstrap interval over problems; n: the width strategies scale with; budget: cap on generated policy tokens per problem; "
                      "tokens and FLOPs: mean per problem; ctx full: policy outputs / PRM verifications cut by "
                      "the model's context (raise max_model_len)")
     for r in rows:
         prm = r["prm"] + (f" x{r['prm_samples']}" if r["prm_samples"] != 1 else "")
-        table.add_row(r["strategy"], str(r["n"]), str(r["budget"]), prm, str(r["problems"]), f"{r['accuracy']:.1f}",
+        table.add_row(r["strategy"], str(r["n"]), str(r["budget"]), prm, str(r["problems"]), "{:.1f} [{:.1f}, {:.1f}]".format(r["accuracy"], *r["interval"]),
                       f"{r['policy_tokens']:.0f}", f"{r['prm_tokens']:.0f}", f"{r['flops']:.2e}", str(r["failed"]),
                       "{} / {}".format(*r["context_full"]), f"{r['wall_s']:.1f}")
     if console is None:
@@ -58,3 +66,9 @@ def print_table(rows: list[dict], title: str = "results", console: Console | Non
         if not console.is_terminal:  # piped or logged: do not squeeze the table into 80 columns
             console = Console(width=120)
     console.print(table)
+
+
+def total_tokens(record: dict) -> float:
+    """Policy and PRM tokens (prompt and generated) of one record."""
+    s = record["spend"]
+    return s["policy_prompt"] + s["policy_generated"] + s["prm_prompt"] + s["prm_generated"]

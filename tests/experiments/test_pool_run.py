@@ -1,0 +1,51 @@
+"""One N=16 sample pool on 64 problems reads majority and best-of-N at N = 1, 2, 4, 8 as well as
+direct runs at those N measure them (within their intervals), for the tokens of the one run."""
+
+from __future__ import annotations
+
+import pytest
+
+from tts.experiments.grid import compose_cells
+from tts.experiments.runner import run_local
+from tts.experiments.store import ResultStore, read_records
+from tts.experiments.table import summarize
+
+BASE = ["experiment=smoke", "dataset.limit=64", "budget.per_problem=1024", "store_trees=false"]
+
+
+@pytest.mark.slow
+def test_pool_derived_accuracies_agree_with_direct_runs(tmp_path):
+    path = tmp_path / "results.jsonl"
+    store = ResultStore(path)
+    _, pool_cells = compose_cells([*BASE, "strategy=pool", "n=16"])
+    _, direct_cells = compose_cells([*BASE, "strategy=majority,best_of_n", "n=1,2,4,8"])
+    run_local(pool_cells + direct_cells, store, progress=False)
+    records = read_records(path)
+    pools = [r for r in records if r["strategy"] == "pool"]
+    assert len(pools) == 64 and all(len(r["extra"]["pool"]) == 16 for r in pools)
+
+    direct_cells_ids = {r["cell"] for r in records if r["strategy"] in ("majority", "best_of_n")}
+    direct = {}
+    for cell in direct_cells_ids:
+        rs = [r for r in records if r["cell"] == cell]
+        direct[(rs[0]["strategy"], rs[0]["n"])] = summarize(rs)[0]
+    from_pool = summarize(pools)
+    pooled = {(r["strategy"], r["n"]): r for r in from_pool}
+    assert {(s, n) for s in ("majority", "best_of_n") for n in (1, 2, 4, 8, 16)} <= set(pooled)
+    for key, d in direct.items():
+        p = pooled[key]
+        lo_d, hi_d = d["interval"]
+        lo_p, hi_p = p["interval"]
+        assert lo_p <= d["accuracy"] <= hi_p and lo_d <= p["accuracy"] <= hi_d, (key, d, p)
+
+    # The pool's samples are the direct runs' samples (same seeds per sample index), so what a
+    # direct N-sample run spends is the first N pool samples' tokens; the whole sweep over N
+    # costs the pool run alone.
+    by_problem = {r["problem_id"]: r["extra"]["pool"] for r in pools}
+    for r in records:
+        if r["strategy"] == "majority":
+            assert r["spend"]["policy_generated"] == sum(s["policy_tokens"] for s in by_problem[r["problem_id"]][: r["n"]])
+    pool_tokens = sum(r["spend"]["policy_generated"] for r in pools)
+    assert pooled[("majority", 16)]["policy_tokens"] == pytest.approx(pool_tokens / 64, abs=0.1)
+    for n in (1, 2, 4, 8):  # derived N costs N/16 of the pool, as N of its samples do on average
+        assert pooled[("best_of_n", n)]["policy_tokens"] == pytest.approx(pool_tokens / 64 * n / 16, abs=0.1)
