@@ -85,13 +85,19 @@ def one(problems, strategy, policy, prm, budget):
             "max_spent": max(r.spend.policy_generated for r in results)}
 
 
-def pruning(problems, policy, prm, budget: int) -> dict:
+def pruning(problems, policy, prm, budget: int, lanes: int | None = 3, exhaustive=None) -> tuple[dict, tuple]:
+    """Pruned best-of-N against an exhaustive run (``exhaustive``: (results, seconds) of one made
+    earlier in this process, so several lane settings compare against the same run); returns the
+    figures and the exhaustive run."""
     rows = {}
     for name, prune in (("exhaustive", False), ("pruned", True)):
+        if name == "exhaustive" and exhaustive is not None:
+            rows[name], rows[name + "_s"] = exhaustive
+            continue
         policy.restart()
         prm.restart()
         start = time.perf_counter()
-        rows[name] = run(problems, search.best_of_n(16, "min", prune=prune), policy, prm,
+        rows[name] = run(problems, search.best_of_n(16, "min", prune=prune, lanes=lanes), policy, prm,
                          budget=Budget(per_problem=budget), progress=False)
         rows[name + "_s"] = time.perf_counter() - start
     ex, pr = rows["exhaustive"], rows["pruned"]
@@ -100,12 +106,13 @@ def pruning(problems, policy, prm, budget: int) -> dict:
             for a, b in zip(ex, pr, strict=True)]
     assert all(same), f"pruning changed the selection on problems {[i for i, ok in enumerate(same) if not ok]}"
     tokens = [sum(r.spend.prm_generated for r in rs) for rs in (ex, pr)]
-    return {"problems": len(problems), "exhaustive_prm_generated": tokens[0], "pruned_prm_generated": tokens[1],
+    return {"problems": len(problems), "lanes": lanes, "exhaustive_prm_generated": tokens[0], "pruned_prm_generated": tokens[1],
             "token_ratio": round(tokens[1] / tokens[0], 3), "exhaustive_s": round(rows["exhaustive_s"], 1),
             "pruned_s": round(rows["pruned_s"], 1), "wall_ratio": round(rows["pruned_s"] / rows["exhaustive_s"], 3),
             "steps_verified": sum(r.spend.prm_steps_verified for r in pr),
             "steps_pruned": sum(r.spend.prm_steps_pruned for r in pr),
-            "same_selection": sum(same), "same_score_exactly": sum(a.score == b.score for a, b in zip(ex, pr, strict=True))}
+            "same_selection": sum(same),
+            "same_score_exactly": sum(a.score == b.score for a, b in zip(ex, pr, strict=True))}, (ex, rows["exhaustive_s"])
 
 
 def _logit(p: float) -> float:
@@ -121,6 +128,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", nargs="*", default=None, help="strategy names (substring match)")
     ap.add_argument("--pruning-problems", type=int, default=64)
+    ap.add_argument("--lanes", type=int, nargs="+", default=[3],
+                    help="pruning rows: candidates verified per pass (0: all live ones), each against one exhaustive run")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     policy = load_policy("hf", seed=0)
@@ -140,8 +149,11 @@ def main() -> None:
             print(json.dumps({"timing": name} | r | {"ms_per_policy_token": round(rows[name], 3)}), flush=True)
         print(json.dumps({"beam_over_best_of_n_wall_per_token": round(rows["beam"] / rows["best-of-N"], 2)}), flush=True)
     if args.pruning_problems:
-        print(json.dumps({"pruning": pruning(testbed_split("test", limit=args.pruning_problems), policy, prm,
-                                             args.budget)}), flush=True)
+        exhaustive = None
+        for lanes in args.lanes:
+            row, exhaustive = pruning(testbed_split("test", limit=args.pruning_problems), policy, prm, args.budget,
+                                      None if lanes == 0 else lanes, exhaustive)
+            print(json.dumps({"pruning": row}), flush=True)
 
 
 if __name__ == "__main__":

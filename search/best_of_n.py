@@ -12,7 +12,9 @@ from tts import Expand, Outcome, Prefix, Rank, Score, StepSettings, aggregate, s
 
 
 def best_of_n(n: int = 8, aggregation: str = "min", weighted: bool = False, prune: bool = True,
-              steps: StepSettings | None = None):
+              lanes: int | None = 3, steps: StepSettings | None = None):
+    """``lanes``: candidates verified per pass when pruning (more: fewer engine calls, less pruned;
+    None: every live candidate each pass)."""
     steps = steps or StepSettings()
     aggregate([], aggregation)  # an unknown aggregation fails here, not mid-run
 
@@ -26,7 +28,7 @@ def best_of_n(n: int = 8, aggregation: str = "min", weighted: bool = False, prun
             best = vote_index(answers, values)
             best = 0 if best is None else best
         else:
-            ranking = yield Rank(solutions, aggregation, prune=prune)
+            ranking = yield Rank(solutions, aggregation, prune=prune, lanes=lanes)
             values, best = ranking.values, max(ranking.best, 0)
         return Outcome(solutions[best] if solutions else [], score=values[best] if values else None,
                        extra={"scores": values, "answers": answers})

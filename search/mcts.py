@@ -22,6 +22,7 @@ saturate at 0 or 1 with a confident PRM, so ties are common)."""
 from __future__ import annotations
 
 import math
+
 import numpy as np
 
 from tts import (

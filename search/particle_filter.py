@@ -14,7 +14,6 @@ import numpy as np
 
 from tts import BudgetExhausted, Expand, Outcome, Prefix, Score, StepSettings, aggregate
 
-
 WEIGHTINGS = ("softmax", "power")
 _EPS = 1e-6  # rewards of exactly 0 or 1 have infinite logits
 

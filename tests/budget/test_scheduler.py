@@ -124,6 +124,31 @@ def test_score_without_prm_is_a_clear_error(hf_policy):
 def test_bad_budget():
     with pytest.raises(ValueError, match="per_problem"):
         Budget(per_problem=0)
+    with pytest.raises(ValueError, match="per_problem_flops"):
+        Budget(per_problem_flops=-1.0)
+
+
+def test_a_compute_cap_counts_the_verifier_and_stops_asking_once_reached(hf_policy, hf_genprm_engine, sandbox):
+    """Beam search under a cap on policy + PRM tokens computed, set below what every problem
+    computes uncapped: each stops asking early and answers from what it has; computed tokens are
+    the engines' counts (prompts less their prefix caches' hits)."""
+    from tts.prm import GenerativePRM
+
+    prm = GenerativePRM(hf_genprm_engine, sandbox=sandbox)  # its own cache: every step computed here
+
+    def once(budget):
+        for engine in (hf_policy, hf_genprm_engine, prm):
+            engine.restart()  # cold caches for both runs
+        return run(PROBLEMS, search.beam_search(width=2, k=2), hf_policy, prm, budget=budget, progress=False)
+
+    free = once(None)
+    cap = min(r.spend.computed_tokens for r in free) // 2
+    capped = once(Budget(per_problem_compute=cap))
+    for a, b in zip(free, capped, strict=True):
+        assert b.error is None and b.steps
+        assert b.rounds < a.rounds and b.spend.computed_tokens < a.spend.computed_tokens
+        assert b.spend.computed_tokens == b.spend.tokens - b.spend.policy_cached - b.spend.prm_cached
+    assert sum(b.spend.prm_cached for b in capped) > 0  # GenPRM's stages continue one cached chat
 
 
 def test_beam_search_keeps_an_exportable_tree(hf_policy, genprm):

@@ -53,13 +53,20 @@ def test_scaling_curves_one_line_per_strategy(smoke, tmp_path):
     # The default axis counts every token, the PRM's too: PRM-guided strategies move right much
     # further than majority vote (which adds only its prompt).
     total = curves(records, "tokens")
-    assert all(a[0] > b[0] + 1000 for a, b in zip(total["beam"], data["beam"], strict=True))
-    assert all(a[0] - b[0] < 200 for a, b in zip(total["majority"], data["majority"], strict=True))
+    beam_extra = [a[0] - b[0] for a, b in zip(total["beam"], data["beam"], strict=True)]
+    vote_extra = [a[0] - b[0] for a, b in zip(total["majority"], data["majority"], strict=True)]
+    assert min(beam_extra) > 3 * max(vote_extra) > 0
     flops = curves(records, "flops")
     assert all(p[0] > 0 for pts in flops.values() for p in pts)
+    # Every plotted point carries its 95 % interval, and the interval contains it.
+    for pts in (*data.values(), *total.values(), *flops.values()):
+        for _, acc, low, high, problems in pts:
+            assert low <= acc <= high and problems == 3
     paths = plot_scaling(records, tmp_path / "curve")
     assert [p.suffix for p in paths] == [".png", ".svg"] and all(p.stat().st_size > 1000 for p in paths)
-    assert paths[1].read_text().count("difficulty:") >= 1  # the per-difficulty panel
+    svg = paths[1].read_text()
+    assert svg.count("difficulty:") >= 1  # the per-difficulty panel
+    assert "bootstrap" in svg  # the bands are named on the figure
 
 
 def test_tree_viewer_draws_the_chosen_path(smoke, tmp_path):

@@ -107,6 +107,17 @@ def test_prompt_longer_than_context_is_a_defined_result(policy):
     assert out[1][0].finish_reason == STOP_DELIMITER
 
 
+def test_a_repeated_prompt_is_served_from_the_prefix_cache_and_reported(policy):
+    """Every engine says how many prompt tokens its prefix cache served (vLLM: whole blocks), so
+    compute is charged as computed. Long enough for vLLM's CPU blocks (128 tokens)."""
+    p = Prefix("Start with 7. " + "Add 2. " * 60 + "What is the result?")
+    [[first]] = policy.generate([p], n=1, sampling=GREEDY)
+    [[again]] = policy.generate([p], n=1, sampling=GREEDY)
+    assert again.prompt_tokens == first.prompt_tokens > 128
+    assert 128 <= again.cached_tokens < again.prompt_tokens  # at least one token is always computed
+    assert again.token_ids == first.token_ids
+
+
 def test_hf_backend_is_deterministic_under_its_seed():
     prefixes = [Prefix(p.problem) for p in PROBLEMS[:4]]
     runs = []

@@ -29,10 +29,20 @@ class Spend:
     # the choice (exact pruning).
     prm_steps_verified: int = 0
     prm_steps_pruned: int = 0
+    # Of policy_prompt / prm_prompt, the tokens engines served from their prefix caches: counted
+    # in the prompt totals (the uncached count), not in the computed ones nor in the FLOPs.
+    policy_cached: int = 0
+    prm_cached: int = 0
 
     @property
     def tokens(self) -> int:
         return self.policy_prompt + self.policy_generated + self.prm_prompt + self.prm_generated
+
+    @property
+    def computed_tokens(self) -> int:
+        """Tokens the engines actually ran through their models: prompts less what their prefix
+        caches served, and every generated token."""
+        return self.tokens - self.policy_cached - self.prm_cached
 
     @property
     def flops(self) -> float:
@@ -43,19 +53,30 @@ class Spend:
             setattr(self, k, getattr(self, k) + v)
 
     def to_dict(self) -> dict:
-        return asdict(self) | {"tokens": self.tokens, "flops": self.flops}
+        return asdict(self) | {"tokens": self.tokens, "computed_tokens": self.computed_tokens, "flops": self.flops}
 
 
 @dataclass(frozen=True)
 class Budget:
     """``per_problem``: generated policy tokens each problem may spend (None: unlimited).
-    ``total``: a cap shared by all problems of a run (None: none)."""
+    ``total``: a cap shared by all problems of a run (None: none).
+    ``per_problem_compute``: tokens each problem may have computed by policy and PRM together
+    (``Spend.computed_tokens``: prompts less prefix-cache hits, and generated tokens), so a
+    compute-equal comparison counts the verifier; ``per_problem_flops``: the same in FLOPs. A
+    problem asks for nothing more once it has reached a compute cap, and its expansions are cut
+    to what is left; a PRM call's cost is known only after it, so the call that crosses the cap
+    is paid in full (records show the spend)."""
 
     per_problem: int | None = None
     total: int | None = None
+    per_problem_compute: int | None = None
+    per_problem_flops: float | None = None
 
     def __post_init__(self) -> None:
-        for name in ("per_problem", "total"):
+        for name in ("per_problem", "total", "per_problem_compute"):
             v = getattr(self, name)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
                 raise ValueError(f"Budget.{name} must be a positive integer or None, got {v!r}")
+        v = self.per_problem_flops
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
+            raise ValueError(f"Budget.per_problem_flops must be a positive number or None, got {v!r}")

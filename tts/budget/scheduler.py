@@ -141,13 +141,30 @@ class Scheduler:
             caps.append(self.budget.per_problem - s.spend.policy_generated)
         if self.budget.total is not None:
             caps.append(self.budget.total - self.spent_total - reserved)
+        if self.budget.per_problem_compute is not None:
+            caps.append(self.budget.per_problem_compute - s.spend.computed_tokens)
+        if self.budget.per_problem_flops is not None and self.policy_params:
+            caps.append(int((self.budget.per_problem_flops - s.spend.flops) // (2.0 * self.policy_params)))
         return min(caps) if caps else None
+
+    def _compute_spent(self, s: _Live) -> str | None:
+        """Why this problem may ask for nothing more (a compute cap reached), or None."""
+        b = self.budget
+        if b.per_problem_compute is not None and s.spend.computed_tokens >= b.per_problem_compute:
+            return f"compute budget spent: {s.spend.computed_tokens} of {b.per_problem_compute} tokens computed"
+        if b.per_problem_flops is not None and s.spend.flops >= b.per_problem_flops:
+            return f"compute budget spent: {s.spend.flops:.3g} of {b.per_problem_flops:.3g} FLOPs"
+        return None
 
     def _plan(self, live: list[_Live]) -> tuple[list[tuple[_Live, Expand]], list[tuple[_Live, Score | Rank]]]:
         expands, scores = [], []
         reserved = 0  # of the shared total, promised to earlier problems this round
         for s in live:
             req = s.pending
+            spent = self._compute_spent(s)
+            if spent is not None:
+                s.throw(BudgetExhausted(spent))
+                continue
             if isinstance(req, (Score, Rank)):
                 if self.prm is None:
                     s.fail(ValueError("the strategy asked for PRM scores but no prm was given to search()"))
@@ -191,9 +208,11 @@ class Scheduler:
                 for row in mine:
                     # The prompt is processed once per prefix (n samples share it).
                     spend.policy_prompt += max(row[0].prompt_tokens, 0) if row else 0
+                    spend.policy_cached += getattr(row[0], "cached_tokens", 0) if row else 0
                     spend.policy_generated += sum(c.generated_tokens for c in row)
                     spend.policy_context_full += sum(bool(getattr(c, "context_full", False)) for c in row)
-                spend.policy_flops = 2.0 * self.policy_params * (spend.policy_prompt + spend.policy_generated)
+                spend.policy_flops = 2.0 * self.policy_params * (spend.policy_prompt - spend.policy_cached
+                                                                 + spend.policy_generated)
                 s.spend.add(spend)
                 self.spent_total += spend.policy_generated
                 results[id(s)] = mine
@@ -229,8 +248,9 @@ class Scheduler:
                 at += len(prefixes)
                 spend = Spend(prm_calls=1, prm_prompt=sum(x.prompt_tokens for x in mine),
                               prm_generated=sum(x.generated_tokens for x in mine),
-                              prm_context_full=sum(getattr(x, "context_full", 0) for x in mine))
-                spend.prm_flops = 2.0 * self.prm_params * (spend.prm_prompt + spend.prm_generated)
+                              prm_context_full=sum(getattr(x, "context_full", 0) for x in mine),
+                              prm_cached=sum(getattr(x, "cached_tokens", 0) for x in mine))
+                spend.prm_flops = 2.0 * self.prm_params * (spend.prm_prompt - spend.prm_cached + spend.prm_generated)
                 s.spend.add(spend)
                 if id(s) in rankers:
                     rankers[id(s)].feed(mine)

@@ -93,6 +93,8 @@ class BudgetConf:
     _target_: str = "tts.Budget"
     per_problem: Optional[int] = 1024  # generated policy tokens per problem
     total: Optional[int] = None  # shared by every problem of a config
+    per_problem_compute: Optional[int] = None  # policy + PRM tokens computed per problem
+    per_problem_flops: Optional[float] = None  # policy + PRM FLOPs per problem
 
 
 @dataclass

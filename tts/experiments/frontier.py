@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tts.experiments.plot import compute
+from tts.experiments.compute import compute
 from tts.experiments.pool import expand_pools, is_pool
 from tts.experiments.stats import mean_interval
 
@@ -44,9 +44,9 @@ class Frontier:
     strategies: dict[str, list[tuple[float, float]]]  # strategy -> its best-under-level envelope (overall)
 
 
-def _config_name(r: dict, vary_prm: bool) -> str:
+def _config_name(r: dict, vary_budget: bool, vary_prm: bool) -> str:
     name = f"{r['strategy']} n={r['n']}"
-    if r.get("budget") is not None:
+    if vary_budget:
         name += f" b={r['budget']}"
     if vary_prm:
         name += f" {r['prm']} x{r['prm_samples']}"
@@ -85,10 +85,11 @@ def frontier(records: list[dict], axis: str = "tokens", policy_only: bool = Fals
     bins_of, basis = difficulty_bins(records, quantiles)
     derived = expand_pools(records)
     vary_prm = len({(r["prm"], r["prm_samples"]) for r in derived}) > 1
+    vary_budget = len({r.get("budget") for r in derived}) > 1
     table: dict[str, dict[str, tuple[float, float]]] = defaultdict(dict)  # config -> problem -> (value, compute)
     strategy_of = {}
     for r in derived:
-        name = _config_name(r, vary_prm)
+        name = _config_name(r, vary_budget, vary_prm)
         strategy_of[name] = r["strategy"]
         table[name][r["problem_id"]] = (float(r["correct"] or 0.0), compute(r, axis, policy_only))
     bins = sorted(set(bins_of.values()), key=lambda b: (len(b), b))
@@ -98,14 +99,20 @@ def frontier(records: list[dict], axis: str = "tokens", policy_only: bool = Fals
         lo, hi = max(min(spent), 1e-9), max(spent)
         levels = sorted({float(x) for x in np.geomspace(lo, hi, 8)} | {float(hi)})
 
-    def choose(problems: set[str], level: float, names) -> Choice | None:
+    def fits(name: str, level: float) -> bool:
+        """Equal compute: a configuration qualifies at a level when it spends at most that much
+        per problem on average *in every bin*, the constraint the per-bin choice meets."""
+        return all(np.mean([table[name][p][1] for p in members[b] if p in table[name]] or [np.inf]) <= level * (1 + 1e-9)
+                   for b in bins)
+
+    def choose(problems: set[str], level: float, names, every_bin: bool = False) -> Choice | None:
         best = None
         for name in names:
             rows = [table[name][p] for p in problems if p in table[name]]
             if not rows or len(rows) < len(problems):
                 continue  # a configuration must cover the whole bin
             spend = float(np.mean([c for _, c in rows]))
-            if spend > level * (1 + 1e-9):
+            if spend > level * (1 + 1e-9) or (every_bin and not fits(name, level)):
                 continue
             acc = float(np.mean([v for v, _ in rows]))
             if best is None or acc > best[0] + 1e-12 or (abs(acc - best[0]) <= 1e-12 and spend < best[1]):
@@ -118,7 +125,7 @@ def frontier(records: list[dict], axis: str = "tokens", policy_only: bool = Fals
 
     everyone = set(bins_of)
     best = {(b, lv): choose(members[b], lv, table) for b in bins for lv in levels}
-    single = {lv: choose(everyone, lv, table) for lv in levels}
+    single = {lv: choose(everyone, lv, table, every_bin=True) for lv in levels}
     per_bin = {}
     for lv in levels:
         picks = [best[(b, lv)] for b in bins]
@@ -131,7 +138,7 @@ def frontier(records: list[dict], axis: str = "tokens", policy_only: bool = Fals
     strategies: dict[str, list[tuple[float, float]]] = {}
     for s in sorted(set(strategy_of.values())):
         names = [n for n, st in strategy_of.items() if st == s]
-        pts = [(lv, c.accuracy) for lv in levels if (c := choose(everyone, lv, names)) is not None]
+        pts = [(lv, c.accuracy) for lv in levels if (c := choose(everyone, lv, names, every_bin=True)) is not None]
         strategies[s] = pts
     return Frontier(basis, "policy generated tokens" if policy_only and axis == "tokens" else
                     ("policy + PRM tokens" if axis == "tokens" else ("policy FLOPs" if policy_only else "policy + PRM FLOPs")),
@@ -160,8 +167,9 @@ def print_frontier(f: Frontier, console=None) -> None:
         cells.append("—" if s is None else f"{s.config}: {s.accuracy:.1f} [{s.low:.1f}, {s.high:.1f}]")
         cells.append("—" if pb is None or s is None else f"{pb[0] - s.accuracy:+.1f}")
         table.add_row(f"{lv:,.0f}" if lv >= 10 else f"{lv:.3g}", *cells)
-    table.caption = (f"bins: {f.basis}; a configuration qualifies at a level when its mean compute over the bin's "
-                     "problems is at most the level; intervals: 95 % bootstrap over problems")
+    table.caption = (f"bins: {f.basis}; a configuration qualifies at a level when its mean compute per problem is "
+                     "at most the level in its bin (for the single configuration: in every bin); gain: per-bin choice "
+                     "minus the best single configuration, in points; intervals: 95 % bootstrap over problems")
     console.print(table)
 
 

@@ -1,8 +1,8 @@
 """Compute-scaling curves from result records: accuracy vs tokens and vs FLOPs per strategy (log
 x), with 95 % bootstrap bands over problems, plus a per-difficulty panel. PNG and SVG.
 
-The x axes count total compute by default (policy and PRM, prompt and generated tokens: the
-verifier's share is most of it); ``policy_only`` counts the policy's generated tokens and FLOPs
+The x axes count total compute by default (every token policy and PRM computed: prompts less
+what prefix caches served, and generated tokens; the verifier's share is most of it); ``policy_only`` counts the policy's generated tokens and FLOPs
 alone. Sample-pool records are drawn as every strategy and N they derive."""
 
 from __future__ import annotations
@@ -16,22 +16,13 @@ matplotlib.use("Agg")  # files only; no display on servers
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import ticker  # noqa: E402
 
+from tts.experiments.compute import compute  # noqa: E402
 from tts.experiments.pool import expand_pools  # noqa: E402
 from tts.experiments.stats import accuracy_values, mean_interval  # noqa: E402
 
 
 def _label(r: dict, vary_prm: bool) -> str:
     return f"{r['strategy']} ({r['prm']} x{r['prm_samples']})" if vary_prm else r["strategy"]
-
-
-def compute(r: dict, axis: str = "tokens", policy_only: bool = False) -> float:
-    """A record's compute: tokens (policy generated only, or every policy and PRM token) or FLOPs."""
-    s = r["spend"]
-    if axis == "tokens":
-        if policy_only:
-            return s["policy_generated"]
-        return s["policy_prompt"] + s["policy_generated"] + s["prm_prompt"] + s["prm_generated"]
-    return s["policy_flops"] + (0 if policy_only else s["prm_flops"])
 
 
 def curves(records: list[dict], axis: str = "tokens", policy_only: bool = False,

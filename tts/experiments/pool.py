@@ -112,6 +112,7 @@ def _derived(record: dict, label: str, n: int, n_max: int, accuracy: float, coun
                 spend[k] = 0
         spend["flops"] = spend["policy_flops"]
         spend["tokens"] = spend.get("policy_prompt", 0) + spend["policy_generated"]
+        spend["computed_tokens"] = spend["tokens"] - spend.get("policy_cached", 0)
     out = {k: v for k, v in record.items() if k not in ("extra", "tree", "steps", "answer", "score")}
     return out | {"key": f"{record['key']}/{label}@{n}", "cell": f"{record['cell']}/{label}@{n}",
                   "strategy": label, "n": n, "correct": accuracy, "spend": spend,

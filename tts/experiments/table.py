@@ -7,6 +7,7 @@ from collections import defaultdict
 from rich.console import Console
 from rich.table import Table
 
+from tts.experiments.compute import compute
 from tts.experiments.pool import expand_pools
 from tts.experiments.stats import accuracy_values, mean_interval
 
@@ -39,7 +40,7 @@ def summarize(records: list[dict]) -> list[dict]:
                              sum(r["spend"].get("prm_context_full", 0) for r in rs)),
             "policy_tokens": round(sum(r["spend"]["policy_generated"] for r in rs) / n, 1),
             "prm_tokens": round(sum(r["spend"]["prm_prompt"] + r["spend"]["prm_generated"] for r in rs) / n, 1),
-            "total_tokens": round(sum(total_tokens(r) for r in rs) / n, 1),
+            "total_tokens": round(sum(compute(r) for r in rs) / n, 1),
             "flops": sum(r["spend"]["flops"] for r in rs) / n,
             "wall_s": round(sum(spans.values()), 1),
         })
@@ -50,25 +51,23 @@ def summarize(records: list[dict]) -> list[dict]:
 def print_table(rows: list[dict], title: str = "results", console: Console | None = None) -> None:
     table = Table(title=title)
     for col, justify in (("strategy", "left"), ("n", "right"), ("budget", "right"), ("PRM", "left"),
-                         ("problems", "right"), ("acc % [95 % CI]", "right"), ("policy tok", "right"), ("PRM tok", "right"),
-                         ("FLOPs", "right"), ("failed", "right"), ("ctx full", "right"), ("wall s", "right")):
+                         ("problems", "right"), ("acc % [95 % CI]", "right"), ("policy tok", "right"),
+                         ("PRM tok", "right"), ("computed tok", "right"), ("FLOPs", "right"), ("failed", "right"), ("ctx full", "right"), ("wall s", "right")):
         table.add_column(col, justify=justify, no_wrap=True)
-    table.caption = ("acc: 95 % bootstrap interval over problems; n: the width strategies scale with; budget: cap on generated policy tokens per problem; "
-                     "tokens and FLOPs: mean per problem; ctx full: policy outputs / PRM verifications cut by "
-                     "the model's context (raise max_model_len)")
+    table.caption = ("acc: 95 % bootstrap interval over problems; n: the width strategies scale with; budget: cap on "
+                     "generated policy tokens per problem; tokens and FLOPs: mean per problem (policy tok: generated; "
+                     "PRM tok: prompt + generated; computed tok: policy + PRM, less prompt tokens served by prefix "
+                     "caches); ctx full: policy outputs / PRM verifications cut by the model's context (raise "
+                     "max_model_len)")
     for r in rows:
         prm = r["prm"] + (f" x{r['prm_samples']}" if r["prm_samples"] != 1 else "")
-        table.add_row(r["strategy"], str(r["n"]), str(r["budget"]), prm, str(r["problems"]), "{:.1f} [{:.1f}, {:.1f}]".format(r["accuracy"], *r["interval"]),
-                      f"{r['policy_tokens']:.0f}", f"{r['prm_tokens']:.0f}", f"{r['flops']:.2e}", str(r["failed"]),
-                      "{} / {}".format(*r["context_full"]), f"{r['wall_s']:.1f}")
+        accuracy = "{:.1f} [{:.1f}, {:.1f}]".format(r["accuracy"], *r["interval"])
+        table.add_row(r["strategy"], str(r["n"]), str(r["budget"]), prm, str(r["problems"]), accuracy,
+                      f"{r['policy_tokens']:.0f}", f"{r['prm_tokens']:.0f}", f"{r['total_tokens']:.0f}", f"{r['flops']:.2e}", str(r["failed"]),
+                      "{:.0f} / {:.0f}".format(*r["context_full"]), f"{r['wall_s']:.1f}")
     if console is None:
         console = Console()
         if not console.is_terminal:  # piped or logged: do not squeeze the table into 80 columns
-            console = Console(width=120)
+            console = Console(width=200)
     console.print(table)
 
-
-def total_tokens(record: dict) -> float:
-    """Policy and PRM tokens (prompt and generated) of one record."""
-    s = record["spend"]
-    return s["policy_prompt"] + s["policy_generated"] + s["prm_prompt"] + s["prm_generated"]

@@ -73,6 +73,9 @@ class StepCandidate:
     # top_logprobs=k)``; empty otherwise). The PRMs read Yes/No probabilities here.
     top_logprobs: list[dict[int, float]] = field(default_factory=list)
     stop: str | None = None  # the stop string that ended it, if any
+    # Of ``prompt_tokens``, those the engine served from its prefix cache instead of computing
+    # (vLLM's ``num_cached_tokens``, the HF engine's prefix cache, a server's cached-token usage).
+    cached_tokens: int = 0
 
     @property
     def finished(self) -> bool:

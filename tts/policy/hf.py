@@ -6,15 +6,16 @@ where vLLM is absent.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 from transformers import LogitsProcessorList
 
 from tts.policy.base import (
+    STOP_CONTEXT,
     STOP_DELIMITER,
     STOP_EOS,
-    STOP_CONTEXT,
     STOP_LENGTH,
     PolicyBase,
     Sampling,
@@ -168,7 +169,8 @@ class HFPolicy(PolicyBase):
                 row = i * n + j
                 tops = [dict(zip(ids, vals, strict=True)) for ids, vals in zip(top_ids[row], top_vals[row], strict=True)] \
                     if top_logprobs else []
-                cands.append(self._candidate(new_tokens[row], chosen[row], tops, len(e), budgets[i], stops, include_stop))
+                cands.append(replace(self._candidate(new_tokens[row], chosen[row], tops, len(e), budgets[i], stops,
+                                                     include_stop), cached_tokens=reuse[i]))
             results.append(repeat_candidates(cands, copies))
         self._keep(encoded, n, mask, new_tokens, [c.generated_tokens for r in results for c in r[:: copies]],
                    gen.past_key_values)

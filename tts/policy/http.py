@@ -131,9 +131,13 @@ class HTTPPolicy(PolicyBase):
                 if "maximum context length" in str(e) or "context length" in str(e):
                     return too_long(-1, n)
                 raise
-            prompt_tokens = int(body.get("usage", {}).get("prompt_tokens", 0))
+            usage = body.get("usage") or {}
+            prompt_tokens = int(usage.get("prompt_tokens", 0))
+            # Reported by servers started with --enable-prompt-tokens-details (ours are).
+            cached = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
             choices = sorted(body["choices"], key=lambda c: c["index"])
-            cands = [self._candidate(c, prompt_tokens, top_logprobs) for c in choices]
+            cands = [dataclasses.replace(self._candidate(c, prompt_tokens, top_logprobs), cached_tokens=cached)
+                     for c in choices]
             if self.max_model_len is not None:  # the context, not max_tokens, ended these
                 cands = [dataclasses.replace(c, finish_reason=STOP_CONTEXT)
                          if c.finish_reason == STOP_LENGTH and c.prompt_tokens + c.generated_tokens >= self.max_model_len

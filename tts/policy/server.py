@@ -35,6 +35,7 @@ def vllm_server(model: str | Path, served_name: str, timeout: float = 300.0, dty
     cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", str(model),
            "--served-model-name", served_name, "--host", "127.0.0.1", "--port", str(port),
            "--dtype", dtype, "--max-model-len", str(max_model_len), "--seed", "0", "--enable-prefix-caching",
+           "--enable-prompt-tokens-details",  # cached prompt tokens in each usage, for compute accounting
            *extra_args]
     if not has_gpu():  # the same CPU settings as the offline engine (see vllm_offline.get_engine)
         cmd += ["--no-enable-chunked-prefill", "--max-num-batched-tokens", str(max(16384, 2 * max_model_len)),

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import atexit
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from tts.policy.base import (
+    STOP_CONTEXT,
     STOP_DELIMITER,
     STOP_EOS,
-    STOP_CONTEXT,
     STOP_LENGTH,
     BackendUnavailable,
     PolicyBase,
@@ -125,8 +126,10 @@ class VLLMPolicy(PolicyBase):
         if requests:
             results = self.llm.generate(requests, params, use_tqdm=False)
             for i, res in zip(where, results, strict=True):
-                out[i] = repeat_candidates([self._candidate(c, len(res.prompt_token_ids), top_logprobs,
-                                                            self.max_model_len) for c in res.outputs], copies)
+                cached = int(getattr(res, "num_cached_tokens", 0) or 0)
+                out[i] = repeat_candidates([replace(self._candidate(c, len(res.prompt_token_ids), top_logprobs,
+                                                                    self.max_model_len), cached_tokens=cached)
+                                            for c in res.outputs], copies)
         return out  # type: ignore[return-value]
 
     @staticmethod

@@ -44,6 +44,8 @@ class PRMScore:
     verifications: list[list[str]] = field(default_factory=list)
     # Verifications of this call whose chat ran out of the verifier's context (no verdict: 0.5).
     context_full: int = 0
+    # Of ``prompt_tokens``, those the engine served from its prefix cache (not computed).
+    cached_tokens: int = 0
 
     def __post_init__(self) -> None:
         self.rewards = [quantize_reward(r) for r in self.rewards]

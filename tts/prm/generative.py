@@ -30,6 +30,7 @@ class _Job:
     rounds: int = 0
     reward: float | None = None
     prompt_tokens: int = 0
+    cached_tokens: int = 0
     generated_tokens: int = 0
     context_full: bool = False  # the chat ran out of the model's context: no verdict, reward 0.5
 
@@ -104,11 +105,11 @@ class GenerativePRM:
                 self._verify(jobs)
                 for job in jobs:
                     self._cache[job.key] = _Done(job.text, job.reward, job.context_full)
-                    spent[job.key] = (job.prompt_tokens, job.generated_tokens)
+                    spent[job.key] = (job.prompt_tokens, job.generated_tokens, job.cached_tokens)
         out = []
         counted: set[Key] = set()
         for p in prefixes:
-            rewards, texts, prompt_tokens, generated, full = [], [], 0, 0, 0
+            rewards, texts, prompt_tokens, generated, full, cached = [], [], 0, 0, 0, 0
             for t in range(len(p.steps)):
                 done = [self._cache[(p.problem, p.steps[: t + 1], j)] for j in range(self.samples)]
                 rewards.append(sum(d.reward for d in done) / len(done))
@@ -119,8 +120,9 @@ class GenerativePRM:
                         counted.add(key)
                         prompt_tokens += spent[key][0]
                         generated += spent[key][1]
+                        cached += spent[key][2]
                         full += self._cache[key].context_full
-            out.append(PRMScore(rewards, prompt_tokens, generated, texts, context_full=full))
+            out.append(PRMScore(rewards, prompt_tokens, generated, texts, context_full=full, cached_tokens=cached))
         return out
 
     def release(self, problem: str) -> None:
@@ -168,6 +170,7 @@ class GenerativePRM:
         cands = []
         for job, (cand,) in zip(jobs, outs, strict=True):
             job.prompt_tokens += max(cand.prompt_tokens, 0)
+            job.cached_tokens += cand.cached_tokens
             job.generated_tokens += cand.generated_tokens
             if cand.context_full:  # counted and reported, never run past the model's positions
                 job.context_full = True

@@ -78,6 +78,7 @@ class Ranker:
         n = len(self.solutions)
         self.rewards: list[list[float]] = [[] for _ in range(n)]
         self.prompt_tokens = [0] * n
+        self.cached_tokens = [0] * n
         self.generated_tokens = [0] * n
         self.verifications: list[list[list[str]]] = [[] for _ in range(n)]
         self.context_full = [0] * n
@@ -111,6 +112,7 @@ class Ranker:
             self.rewards[i] = list(s.rewards)
             self.verifications[i] = list(s.verifications)
             self.prompt_tokens[i] += s.prompt_tokens
+            self.cached_tokens[i] += s.cached_tokens
             self.generated_tokens[i] += s.generated_tokens
             self.context_full[i] += s.context_full
             if len(self.rewards[i]) >= len(self.solutions[i]):
@@ -131,7 +133,7 @@ class Ranker:
         values: list[float | None] = [aggregate(self.rewards[i], self.how)
                                       if len(self.rewards[i]) >= len(self.solutions[i]) else None for i in range(n)]
         scores = [PRMScore(self.rewards[i], self.prompt_tokens[i], self.generated_tokens[i], self.verifications[i],
-                           self.context_full[i]) for i in range(n)]
+                           self.context_full[i], self.cached_tokens[i]) for i in range(n)]
         verified = sum(len(r) for r in self.rewards)
         total = sum(len(s) for s in self.solutions)
         bounds = [upper_bound(self.rewards[i], len(self.solutions[i]), self.how) for i in range(n)]
