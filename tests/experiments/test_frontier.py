@@ -31,6 +31,7 @@ def test_choosing_per_bin_beats_any_single_strategy_at_equal_compute():
     top = max(f.levels)
     assert f.best[("easy", top)].strategy == "wide" and f.best[("hard", top)].strategy == "deep"
     assert f.per_bin[top][0] == 100.0 and f.single[top].accuracy == 50.0
+    assert f.gain[top][0] == 50.0 and f.gain[top][1] > 0  # paired over problems: clearly positive
     low = min(f.levels)  # 100 tokens: deep n=16 (400) does not qualify
     assert f.best[("hard", low)].config == "deep n=4"
     for c in f.best.values():

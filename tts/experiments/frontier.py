@@ -41,6 +41,8 @@ class Frontier:
     best: dict[tuple[str, float], Choice | None]  # (bin, level) -> the best configuration
     single: dict[float, Choice | None]  # level -> the best single strategy over all problems
     per_bin: dict[float, tuple[float, float, float] | None]  # level -> overall accuracy choosing per bin
+    # level -> per-bin choice minus the best single configuration (points), paired bootstrap interval
+    gain: dict[float, tuple[float, float, float] | None]
     strategies: dict[str, list[tuple[float, float]]]  # strategy -> its best-under-level envelope (overall)
 
 
@@ -126,15 +128,19 @@ def frontier(records: list[dict], axis: str = "tokens", policy_only: bool = Fals
     everyone = set(bins_of)
     best = {(b, lv): choose(members[b], lv, table) for b in bins for lv in levels}
     single = {lv: choose(everyone, lv, table, every_bin=True) for lv in levels}
-    per_bin = {}
+    per_bin, gain = {}, {}
     for lv in levels:
         picks = [best[(b, lv)] for b in bins]
+        per_bin[lv] = gain[lv] = None
         if any(p is None for p in picks):
-            per_bin[lv] = None
             continue
-        values = [table[c.config][p][0] for b, c in zip(bins, picks, strict=True) for p in members[b]]
-        mean, low, high = mean_interval(values)
+        chosen = {p: table[c.config][p][0] for b, c in zip(bins, picks, strict=True) for p in members[b]}
+        mean, low, high = mean_interval(list(chosen.values()))
         per_bin[lv] = (100 * mean, 100 * low, 100 * high)
+        if single[lv] is not None:  # paired over problems: the same problems under both choices
+            diff = [v - table[single[lv].config][p][0] for p, v in chosen.items()]
+            mean, low, high = mean_interval(diff)
+            gain[lv] = (100 * mean, 100 * low, 100 * high)
     strategies: dict[str, list[tuple[float, float]]] = {}
     for s in sorted(set(strategy_of.values())):
         names = [n for n, st in strategy_of.items() if st == s]
@@ -142,7 +148,7 @@ def frontier(records: list[dict], axis: str = "tokens", policy_only: bool = Fals
         strategies[s] = pts
     return Frontier(basis, "policy generated tokens" if policy_only and axis == "tokens" else
                     ("policy + PRM tokens" if axis == "tokens" else ("policy FLOPs" if policy_only else "policy + PRM FLOPs")),
-                    bins, list(levels), best, single, per_bin, strategies)
+                    bins, list(levels), best, single, per_bin, gain, strategies)
 
 
 def print_frontier(f: Frontier, console=None) -> None:
@@ -156,7 +162,7 @@ def print_frontier(f: Frontier, console=None) -> None:
         table.add_column(b, justify="left")
     table.add_column("per-bin choice, all problems", justify="right")
     table.add_column("best single configuration", justify="left")
-    table.add_column("gain", justify="right")
+    table.add_column("gain [95 % CI]", justify="right")
     for lv in f.levels:
         cells = []
         for b in f.bins:
@@ -165,7 +171,8 @@ def print_frontier(f: Frontier, console=None) -> None:
         pb, s = f.per_bin[lv], f.single[lv]
         cells.append("—" if pb is None else "{:.1f} [{:.1f}, {:.1f}]".format(*pb))
         cells.append("—" if s is None else f"{s.config}: {s.accuracy:.1f} [{s.low:.1f}, {s.high:.1f}]")
-        cells.append("—" if pb is None or s is None else f"{pb[0] - s.accuracy:+.1f}")
+        g = f.gain[lv]
+        cells.append("—" if g is None else "{:+.1f} [{:+.1f}, {:+.1f}]".format(*g))
         table.add_row(f"{lv:,.0f}" if lv >= 10 else f"{lv:.3g}", *cells)
     table.caption = (f"bins: {f.basis}; a configuration qualifies at a level when its mean compute per problem is "
                      "at most the level in its bin (for the single configuration: in every bin); gain: per-bin choice "
