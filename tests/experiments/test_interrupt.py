@@ -13,6 +13,7 @@ import time
 import pytest
 
 import search
+from tests.experiments.helpers import wait_for_records
 from tts import search as run
 from tts.experiments.store import read_records
 from tts.tasks.splits import testbed_split
@@ -64,12 +65,7 @@ def outcome(records):
 def test_an_interrupt_keeps_records_and_resume_completes_them(tmp_path, sig, status):
     stopped = tmp_path / "stopped.jsonl"
     proc = tts_run(stopped)
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:
-        if stopped.exists() and stopped.read_text().count("\n") >= 3:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "the run finished before it could be interrupted"
+    wait_for_records(proc, stopped, 3)
     family = descendants(proc.pid)
     assert family, "the run should hold sandbox workers"
     sent = time.time()

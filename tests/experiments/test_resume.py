@@ -7,10 +7,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
+from tests.experiments.helpers import wait_for_records
 from tts.experiments.store import TornRecordWarning, read_records
 from tts.experiments.table import summarize
 
@@ -46,12 +46,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
 
     killed = tmp_path / "killed.jsonl"
     proc = tts_run(killed)
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:
-        if killed.exists() and killed.read_text().count("\n") >= 6:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, "the run finished before it could be killed"
+    wait_for_records(proc, killed, 6)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     done = read_records(killed)
