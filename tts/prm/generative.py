@@ -89,23 +89,30 @@ class GenerativePRM:
     # -- public -------------------------------------------------------------------------------
     def score(self, prefixes: Sequence[Prefix]) -> list[PRMScore]:
         prefixes = [clean_prefix(p) for p in prefixes]
-        spent: dict[Key, tuple[int, int]] = {}
-        depth = max((len(p.steps) for p in prefixes), default=0)
-        for t in range(depth):  # step-major: step t's chat needs the verifications of steps < t
+        spent: dict[Key, tuple[int, int, int]] = {}
+        # Waves: step t's chat needs the verifications of steps < t, so a wave holds every step
+        # (at any depth) whose earlier steps are verified. Verifying whole solutions, a wave is
+        # a depth; a pruned ranking pass (each candidate one step further, at different depths,
+        # the earlier ones cached) is one wave, so one batch, not one per depth.
+        while True:
             todo: dict[Key, _Job] = {}
             for p in prefixes:
-                if len(p.steps) <= t:
-                    continue
-                for j in range(self.samples):
-                    key = (p.problem, p.steps[: t + 1], j)
-                    if key not in self._cache and key not in todo:
-                        todo[key] = self._job(key)
-            if todo:
-                jobs = list(todo.values())
-                self._verify(jobs)
-                for job in jobs:
-                    self._cache[job.key] = _Done(job.text, job.reward, job.context_full)
-                    spent[job.key] = (job.prompt_tokens, job.generated_tokens, job.cached_tokens)
+                for t in range(len(p.steps)):
+                    key = (p.problem, p.steps[: t + 1], 0)
+                    if key in self._cache:
+                        continue
+                    for j in range(self.samples):
+                        key = (p.problem, p.steps[: t + 1], j)
+                        if key not in todo:
+                            todo[key] = self._job(key)
+                    break  # its later steps wait for this one
+            if not todo:
+                break
+            jobs = list(todo.values())
+            self._verify(jobs)
+            for job in jobs:
+                self._cache[job.key] = _Done(job.text, job.reward, job.context_full)
+                spent[job.key] = (job.prompt_tokens, job.generated_tokens, job.cached_tokens)
         out = []
         counted: set[Key] = set()
         for p in prefixes:
