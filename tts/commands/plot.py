@@ -14,7 +14,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("results", nargs="+", help="results JSONL files (from tts run / tts sweep)")
     p.add_argument("--out", default=None, help="output path without suffix (default: scaling beside the first file)")
     p.add_argument("--policy-only", action="store_true",
-                   help="x axes count the policy's generated tokens and FLOPs only (default: policy + PRM, all tokens)")
+                   help="x axes count the policy's generated tokens and FLOPs only (default: every token policy and "
+                        "PRM computed, prompts less prefix-cache hits)")
     p.add_argument("--title", default=None)
     p.set_defaults(func=plot_main)
     f = sub.add_parser("frontier", help="the best configuration per difficulty bin and compute level",
