@@ -1,13 +1,13 @@
 """The scheduler: runs one strategy on many problems at once, one policy call and one PRM call
 per round.
 
-Each problem's strategy is a generator that yields requests (``Expand``, ``Score``, ``Rank``). A round has
-two halves, as vLLM's scheduler does: ``_plan`` takes every live problem's pending request, clips
-expansions to what each budget has left, and merges them into one batched policy call and one
-batched PRM call; ``_update`` charges every token to its problem and sends each generator its
-result, which yields its next request. A ``Rank`` may take several PRM passes within its round
-(one more step of every live candidate per pass, all problems' rankings in one call). A strategy that raises marks its problem failed with the
-error; the others finish.
+Each problem's strategy is a generator that yields requests (``Expand``, ``Score``, ``Rank``). A
+round has two halves, as vLLM's scheduler does: ``_plan`` takes every live problem's pending
+request, clips expansions to what each budget has left, and merges them into one batched policy
+call and one batched PRM call; ``_update`` charges every token to its problem and sends each
+generator its result, which yields its next request. A ``Rank`` may take several PRM passes
+within its round (one more step of every live candidate per pass, all problems' rankings in one
+call). A strategy that raises marks its problem failed with the error; the others finish.
 """
 
 from __future__ import annotations
@@ -222,7 +222,6 @@ class Scheduler:
             if id(s) in results and not s.finished:
                 s.rounds += 1
                 s.send(results[id(s)])
-
 
     def _verify(self, requests: list[tuple[_Live, Score | Rank]]) -> dict[int, Any]:
         """Every Score and every Rank of the round through the PRM: one call per pass. Scores are

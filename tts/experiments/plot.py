@@ -64,6 +64,7 @@ def plot_scaling(records: list[dict], out: str | Path, policy_only: bool = False
     """Write ``out`` as .png and .svg; returns the paths written."""
     if not records:
         raise ValueError("no result records to plot: run `tts run` first, or check the files given")
+    records = expand_pools(records)  # once: every panel's ``curves`` then finds nothing to expand
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     levels = sorted({r.get("difficulty") for r in records if r.get("difficulty") is not None},

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from tts.budget import Spend
 from tts.grading import answers_equal
 from tts.grading.vote import answer_classes
 from tts.prm.base import AGGREGATIONS, aggregate
@@ -103,16 +104,12 @@ def derive(record: dict, ns: Sequence[int] | None = None, count: int = SUBSETS) 
 def _derived(record: dict, label: str, n: int, n_max: int, accuracy: float, count: int, prm: bool) -> dict:
     pool = record["extra"]["pool"]
     share = n / n_max
-    spend = {k: (v * share if isinstance(v, (int, float)) and not k.endswith("_calls") else v)
-             for k, v in record["spend"].items()}
-    spend["policy_generated"] = share * sum(s["policy_tokens"] for s in pool)
+    fields = {k: v for k, v in record["spend"].items() if k in Spend.__dataclass_fields__}
+    fields = {k: v if k.endswith("_calls") else v * share for k, v in fields.items()}
+    fields["policy_generated"] = share * sum(s["policy_tokens"] for s in pool)
     if not prm:  # a vote without the verifier spends none of its compute
-        for k in list(spend):
-            if k.startswith("prm_"):
-                spend[k] = 0
-        spend["flops"] = spend["policy_flops"]
-        spend["tokens"] = spend.get("policy_prompt", 0) + spend["policy_generated"]
-        spend["computed_tokens"] = spend["tokens"] - spend.get("policy_cached", 0)
+        fields = {k: 0 if k.startswith("prm_") else v for k, v in fields.items()}
+    spend = Spend(**fields).to_dict()  # totals (tokens, computed, FLOPs) derived as for a searched record
     out = {k: v for k, v in record.items() if k not in ("extra", "tree", "steps", "answer", "score")}
     return out | {"key": f"{record['key']}/{label}@{n}", "cell": f"{record['cell']}/{label}@{n}",
                   "strategy": label, "n": n, "correct": accuracy, "spend": spend,

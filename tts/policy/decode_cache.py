@@ -31,8 +31,10 @@ class PreallocatedLayer(DynamicLayer):
             and self.keys.shape[0] == self._k.shape[0]
 
     def _reserve(self, need: int, like_k: torch.Tensor, like_v: torch.Tensor) -> None:
-        old_k, old_v, filled = (self.keys, self.values, self._len) if self._owns() else (
-            (self.keys, self.values, self.keys.shape[-2]) if self.is_initialized and self.keys.numel() else (None, None, 0))
+        # What is filled: the buffer's view, or what transformers left in ``keys`` (lazy
+        # initialisation leaves an empty 1-d tensor).
+        old_k, old_v = self.keys, self.values
+        filled = old_k.shape[-2] if self.is_initialized and old_k.numel() else 0
         size = max(self.capacity, need) if self._k is None else max(2 * self._k.shape[-2], need)
         shape_k = (*like_k.shape[:-2], size, like_k.shape[-1])
         shape_v = (*like_v.shape[:-2], size, like_v.shape[-1])
