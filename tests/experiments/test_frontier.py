@@ -55,3 +55,24 @@ def test_cli_prints_the_table_and_writes_the_figure(tmp_path, capsys):
     assert "compute-optimal" in out and "wide n=4" in out and "+50.0" in out
     assert (tmp_path / "f.png").stat().st_size > 1000
     assert cli(["frontier", str(tmp_path / "missing.jsonl")]) == 2
+
+
+def test_the_table_does_not_depend_on_string_hashing(tmp_path):
+    """The bootstrap is seeded; the problems it resamples must come in the same order in every
+    process, whatever PYTHONHASHSEED is."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    # Enough problems, with mixed outcomes, that a reordering would move the percentiles.
+    records = [rec(s, 4, f"p{i}", (i * 7 + k) % 5 < 2, 100, "easy" if i % 2 else "hard")
+               for i in range(300) for k, s in enumerate(("wide", "deep"))]
+    path = tmp_path / "r.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    outs = []
+    for seed in ("1", "2"):
+        proc = subprocess.run([sys.executable, "-m", "tts.cli", "frontier", str(path), "--out", str(tmp_path / seed)],
+                              capture_output=True, text=True, env=os.environ | {"PYTHONHASHSEED": seed}, check=True)
+        outs.append(proc.stdout.replace(str(tmp_path / seed), "OUT"))
+    assert outs[0] == outs[1] and "[" in outs[0]

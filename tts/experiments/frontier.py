@@ -95,7 +95,9 @@ def frontier(records: list[dict], axis: str = "tokens", policy_only: bool = Fals
         strategy_of[name] = r["strategy"]
         table[name][r["problem_id"]] = (float(r["correct"] or 0.0), compute(r, axis, policy_only))
     bins = sorted(set(bins_of.values()), key=lambda b: (len(b), b))
-    members = {b: {p for p, x in bins_of.items() if x == b} for b in bins}
+    # Sorted, not sets: the seeded bootstrap resamples problems by position, so their order must
+    # not depend on the process's string hashing (a table printed twice must agree).
+    members = {b: sorted(p for p, x in bins_of.items() if x == b) for b in bins}
     if levels is None:
         spent = [np.mean([c for _, c in per.values()]) for per in table.values()]
         lo, hi = max(min(spent), 1e-9), max(spent)
@@ -107,7 +109,7 @@ def frontier(records: list[dict], axis: str = "tokens", policy_only: bool = Fals
         return all(np.mean([table[name][p][1] for p in members[b] if p in table[name]] or [np.inf]) <= level * (1 + 1e-9)
                    for b in bins)
 
-    def choose(problems: set[str], level: float, names, every_bin: bool = False) -> Choice | None:
+    def choose(problems: list[str], level: float, names, every_bin: bool = False) -> Choice | None:
         best = None
         for name in names:
             rows = [table[name][p] for p in problems if p in table[name]]
@@ -125,7 +127,7 @@ def frontier(records: list[dict], axis: str = "tokens", policy_only: bool = Fals
         mean, low, high = mean_interval([v for v, _ in rows])
         return Choice(name, strategy_of[name], 100 * mean, 100 * low, 100 * high, spend, len(rows))
 
-    everyone = set(bins_of)
+    everyone = sorted(bins_of)
     best = {(b, lv): choose(members[b], lv, table) for b in bins for lv in levels}
     single = {lv: choose(everyone, lv, table, every_bin=True) for lv in levels}
     per_bin, gain = {}, {}
