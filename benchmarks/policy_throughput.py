@@ -26,17 +26,17 @@ from tts.tasks.splits import testbed_split
 
 
 def workload(num: int) -> list[Prefix]:
-    problems = testbed_split("wide")[:num]
+    problems = testbed_split("test")[:num]
     return [Prefix(p.problem, tuple((p.steps or [])[: i % 3])) for i, p in enumerate(problems)]
 
 
 def random_qwen2(out: Path) -> Path:
-    """A random-weight model of Qwen2-0.5B's shape (with the testbed tokenizer: no hub here)."""
+    """A random-weight model of Qwen2-0.5B's shape (with the testbed's Qwen2.5 tokenizer: no hub here)."""
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    from tts.models.tokenizer import build_tokenizer
+    from tts.models.families import qwen25_math_tokenizer
 
-    tok = build_tokenizer()
+    tok = qwen25_math_tokenizer()
     cfg = Qwen2Config(vocab_size=len(tok), hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
                       num_attention_heads=14, num_key_value_heads=2, max_position_embeddings=2048,
                       tie_word_embeddings=True, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,

@@ -2,10 +2,11 @@
 
     python -m benchmarks.prm [--limit 150] [--backend hf] [--skip-maj]
 
-1. ProcessBench F1 on the testbed set (both subsets, first ``--limit`` samples of each): the
-   generative PRM with code, its no-code ablation, the ThinkPRM-style verifier, the
-   discriminative PRM, and the generative PRM with Maj@4 (4 sampled verifications averaged)
-   against its Pass@1 (one sampled verification).
+1. ProcessBench F1 on the testbed set (first ``--limit`` samples of each subset), per family of
+   problems (the in-grid ``testbed`` and the out-of-grid ``long`` and ``large``, each the mean F1
+   of its corruption and policy-sample subsets): the generative PRM with code, its no-code
+   ablation, the ThinkPRM-style verifier, the discriminative PRM, and the generative PRM with
+   Maj@4 (4 sampled verifications averaged) against its Pass@1 (one sampled verification).
 2. Batched verification of 64 prefixes (one engine call per stage for all) against verifying them
    one at a time through the same engine (the reference implementation's way), at T=0: wall
    time, ratio, and whether the rewards are identical; with the prompt tokens the HF engine
@@ -26,7 +27,7 @@ import time
 import torch
 
 from tts.evaluation import evaluate_processbench
-from tts.evaluation.testbed_set import testbed_processbench
+from tts.evaluation.testbed_set import FAMILIES, family_of, testbed_processbench
 from tts.policy import Prefix, Sampling, load_policy
 from tts.policy.kv_cache import perfect_prefill
 from tts.prm import DiscriminativePRM, GenerativePRM, ThinkPRM
@@ -46,8 +47,10 @@ def processbench(engine, sandbox, limit: int, maj: bool) -> list[dict]:
                       ("GenPRM Maj@4 (T=0.6)", GenerativePRM(engine, samples=4, sampling=sampled, sandbox=sandbox))]
     for name, prm in verifiers:
         res = evaluate_processbench(prm, samples, progress=False)
+        families = {f: [v["f1"] for k, v in res.subsets.items() if family_of(k) == f] for f in FAMILIES}
         row = {"verifier": name, "f1": round(100 * res.f1, 1), "seconds": round(res.seconds, 1),
                "prm_tokens": res.prm_tokens,
+               **{f"{f} F1": round(100 * sum(v) / len(v), 1) for f, v in families.items() if v},
                **{f"{k} {m}": round(100 * v[m], 1) for k, v in res.subsets.items() for m in ("error_acc", "correct_acc", "f1")}}
         rows.append(row)
         print(json.dumps(row), flush=True)
@@ -86,16 +89,16 @@ def frontier(engine, plain, sandbox, parents: int = 16, children: int = 4, depth
     """A beam-search round: the PRM has verified the parents' steps before; the frontier is
     ``parents x children`` prefixes one step longer. Children are the parent's next reference step
     and copies with the claimed value nudged (the near-misses a policy writes)."""
-    from tts.tasks.arithmetic import STEP_RE
+    from tts.tasks.arithmetic import parse_equation
 
     samples = [s for s in testbed_processbench() if len(s.steps) > depth and s.subset == "testbed-corruption"]
     prefixes, parent_prefixes = [], []
     for s in samples[:parents]:
         base = tuple(s.steps[:depth])
         parent_prefixes.append(Prefix(s.problem, base))
-        m = STEP_RE.match(s.steps[depth])
+        eq = parse_equation(s.steps[depth])
         for k in range(children):
-            step = s.steps[depth] if k == 0 or not m else s.steps[depth].rsplit("=", 1)[0] + f"= {int(m.group(4)) + k}"
+            step = s.steps[depth] if k == 0 or eq is None else s.steps[depth].replace(f"= {eq[3]}", f"= {eq[3] + k}")
             prefixes.append(Prefix(s.problem, (*base, step)))
     engine.restart()
     ours = GenerativePRM(engine, sandbox=sandbox)

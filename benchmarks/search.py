@@ -1,10 +1,12 @@
 """Search benchmarks, measured side by side in one run on the embedded models.
 
-    python -m benchmarks.search [--problems 32] [--budget 1024] [--timing-problems 64] [--pruning-problems 64]
+    python -m benchmarks.search [--problems 32] [--split test] [--budget 1024] [--timing-problems 64]
+                                [--pruning-problems 64] [--refine-problems 64]
 
-1. Accuracy at equal budget: every strategy on the first ``--problems`` test-split problems, each
-   problem capped at ``--budget`` generated policy tokens, with the shipped GenPRM; accuracy,
-   tokens actually spent (policy generated, PRM generated), wall time.
+1. Accuracy at equal budget: every strategy on the first ``--problems`` problems of ``--split``
+   (``test``: in the models' training grid; ``long``, ``large``: outside it), each problem capped
+   at ``--budget`` generated policy tokens, with the shipped GenPRM; accuracy, tokens actually
+   spent (policy generated, PRM generated), wall time.
 2. Engine utilisation: the share of wall time spent inside policy and PRM calls, for beam search
    and MCTS (the rest is the search core's own overhead).
 3. Beam search vs best-of-N wall time per generated policy token, over ``--timing-problems``.
@@ -12,6 +14,9 @@
    pruning, side by side: PRM generated tokens, wall time, steps verified, and the selections,
    asserted identical (same steps and answer on every problem; the score equal up to one step of
    the reward quantisation grid, which batch-composition noise can cross).
+5. GenPRM as a critic (``--refine-problems``), as in GenPRM's Table 2: zero-shot (the greedy first
+   solution), ``refine`` with GenPRM's feedback and ``self_refine`` (no verifier: the policy picks
+   the paragraph it was least sure of) at 1, 2 and 3 turns, with their policy and PRM tokens.
 """
 
 from __future__ import annotations
@@ -123,6 +128,8 @@ def _logit(p: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--problems", type=int, default=32)
+    ap.add_argument("--split", default="test", help="testbed split of the accuracy rows (test, long, large)")
+    ap.add_argument("--refine-problems", type=int, default=0)
     ap.add_argument("--budget", type=int, default=1024, help="generated policy tokens per problem")
     ap.add_argument("--timing-problems", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
@@ -134,8 +141,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     policy = load_policy("hf", seed=0)
     prm = load_prm("genprm", backend="hf")
-    problems = testbed_split("test", limit=args.problems)
-    print(json.dumps({"problems": len(problems), "budget": args.budget, "threads": args.threads}), flush=True)
+    problems = testbed_split(args.split, limit=args.problems)
+    print(json.dumps({"problems": len(problems), "split": args.split, "budget": args.budget,
+                      "threads": args.threads}), flush=True)
     for name, make in STRATEGIES.items():
         if args.only and not any(o in name for o in args.only):
             continue
@@ -154,6 +162,15 @@ def main() -> None:
             row, exhaustive = pruning(testbed_split("test", limit=args.pruning_problems), policy, prm, args.budget,
                                       None if lanes == 0 else lanes, exhaustive)
             print(json.dumps({"pruning": row}), flush=True)
+    if args.refine_problems:
+        refine_problems = testbed_split(args.split, limit=args.refine_problems)
+        rows = [("zero-shot", 0, search.refine(0))]
+        for turns in (1, 2, 3):
+            rows += [("refine (GenPRM critic)", turns, search.refine(turns)),
+                     ("self-refine (no verifier)", turns, search.self_refine(turns))]
+        for name, turns, strategy in rows:
+            r = one(refine_problems, strategy, policy, prm, args.budget)
+            print(json.dumps({"refine": name, "turns": turns} | r), flush=True)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from search.particle_filter import particle_filter
 from search.prm_resample import prm_resample
 from search.refine import refine
 from search.sample_pool import sample_pool
+from search.self_refine import self_refine
 
 __all__ = ["beam_search", "best_of_n", "dvts", "majority_vote", "mcts", "particle_filter", "prm_resample",
-           "refine", "sample_pool"]
+           "refine", "sample_pool", "self_refine"]

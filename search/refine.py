@@ -9,14 +9,7 @@ holds every earlier (solution, critique) pair, so the prompt format needs a feed
 from __future__ import annotations
 
 from tts import BudgetExhausted, Expand, Outcome, Prefix, Score, StepSettings, aggregate, first_wrong_step
-from tts.prm.protocol import analysis_of
-
-CRITIQUE = "There might be some problem in this paragraph of your reasoning, please rethink and refine your answer:"
-
-
-def critique_text(step: str, analysis: str) -> str:
-    """The user turn that shows the policy the flagged paragraph and the PRM's analysis of it."""
-    return f"{CRITIQUE}\n{step}\n\n{analysis}".rstrip()
+from tts.prm.protocol import analysis_of, critique_text
 
 
 def refine(turns: int = 3, threshold: float = 0.5, greedy_first: bool = True, steps: StepSettings | None = None):

@@ -24,7 +24,7 @@ def vllm_policy():
     from tts.policy import load_policy
     from tts.policy.vllm_offline import release_engines
 
-    yield load_policy("vllm", "tiny-policy", seed=0, max_model_len=512)
+    yield load_policy("vllm", "tiny-policy", seed=0, max_model_len=1024)
     release_engines()
 
 
@@ -43,7 +43,7 @@ def genprm_server():
     from tts.policy import shipped_model
     from tts.policy.server import vllm_server
 
-    with vllm_server(shipped_model("tiny-genprm"), "tiny-genprm", max_model_len=1024) as url:
+    with vllm_server(shipped_model("tiny-genprm"), "tiny-genprm", max_model_len=4096) as url:
         yield url
 
 
@@ -80,7 +80,7 @@ def vllm_genprm_engine():
     from tts.policy import load_policy
     from tts.policy.vllm_offline import release_engines
 
-    yield load_policy("vllm", "tiny-genprm", seed=0, max_model_len=1024)
+    yield load_policy("vllm", "tiny-genprm", seed=0, max_model_len=4096)
     release_engines()  # at teardown, while pytest's log capture is still open
 
 

@@ -12,8 +12,9 @@ from tts.tasks.corrupt import make_processbench
 @pytest.mark.parametrize("mc, eps, want", [
     ([0.5, 0.5, 0.6, 1.0], 0.8, [1, 1, 1]),
     ([0.5, 0.3, 0.3, 0.0], 0.8, [0, 1, 0]),  # P_1 = 0.6 < 0.8; P_2 = 1; P_3 = 0
-    ([0.5, 0.0, 0.5, 1.0], 0.8, [0, 0, 0]),  # once MC hits 0, every later step is 0
-    ([0.0, 0.0, 1.0], 0.8, [0, 0]),
+    ([0.5, 0.0, 0.5, 1.0], 0.8, [0, None, None]),  # once MC hits 0, later steps have no label
+    ([0.0, 0.0, 1.0], 0.8, [None, None]),
+    ([0.5, 0.0, None, None], 0.8, [0, None, None]),  # not rolled out after a dead prefix
     ([0.5, 0.45, 1.0], 0.9, [1, 1]),
     ([0.5, 0.45, 1.0], 0.95, [0, 1]),
 ])

@@ -5,12 +5,13 @@ import pytest
 
 from tts.evaluation.testbed_set import testbed_processbench
 from tts.policy import Prefix
+from tts.tasks.arithmetic import format_answer, format_step, parse_problem
 from tts.prm import GenerativePRM, ThinkPRM, first_wrong_step
 from tts.prm import protocol as P
 
 PROBLEM = "Start with 37. Add 48. Multiply by 3. Divide by 4, rounding down. What is the result?"
-RIGHT = ("37 + 48 = 85", "85 * 3 = 255", "255 // 4 = 63", "The answer is \\boxed{63}")
-WRONG = ("37 + 48 = 85", "85 * 3 = 254", "254 // 4 = 63", "The answer is \\boxed{63}")
+RIGHT = tuple(parse_problem(PROBLEM).gold_steps())  # sentences around equations, as the policy writes
+WRONG = (RIGHT[0], format_step(85, "*", 3, 254), format_step(254, "//", 4, 63), format_answer(63))
 
 
 @pytest.fixture

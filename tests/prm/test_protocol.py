@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from tts.models.prm_tokenizers import genprm_tokenizer, render_segments
+from tts.models.families import r1_distill_tokenizer
 from tts.prm import protocol as P
 from tts.prm.base import aggregate, clean_prefix, first_wrong_step
 from tts.policy import Prefix
@@ -14,12 +14,6 @@ def test_messages_follow_genprm_turns():
     assert chat[1]["content"] == "Q?\ns1" and chat[3]["content"] == "s2" and chat[-1]["content"] == "s3"
     with pytest.raises(ValueError, match="one verification per earlier step"):
         P.messages("Q?", ["s1", "s2"], [])
-
-
-def test_tiny_chat_template_matches_the_training_renderer():
-    tok = genprm_tokenizer()
-    chat = P.messages("Q?", ["1 + 1 = 2", "2 * 3 = 6"], ["<analyze>\nx</analyze>\n"])
-    assert P.render_chat(tok, chat) == "".join(text for _, text in render_segments(chat))
 
 
 def test_reward_from_logprobs_rules():
@@ -60,31 +54,12 @@ def test_clean_prefix_makes_bad_text_scorable():
         clean_prefix(("Q", ()))
 
 
-# The chat template of DeepSeek-R1-Distill-Qwen (the base of GenPRM-1.5B/7B), tool-call branches
-# left out: the system prompt after BOS, "<｜User｜>" + content, "<｜Assistant｜>" + content (its
-# text after any "</think>") + EOS, and "<｜Assistant｜><think>\n" as the generation prompt.
-R1_DISTILL_TEMPLATE = (
-    "{% if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif %}"
-    "{% set ns = namespace(system_prompt='') %}"
-    "{%- for message in messages %}{%- if message['role'] == 'system' %}{% set ns.system_prompt = message['content'] %}"
-    "{%- endif %}{%- endfor %}{{ bos_token }}{{ ns.system_prompt }}"
-    "{%- for message in messages %}"
-    "{%- if message['role'] == 'user' %}{{ '<｜User｜>' + message['content'] }}{%- endif %}"
-    "{%- if message['role'] == 'assistant' %}{% set content = message['content'] %}"
-    "{% if '</think>' in content %}{% set content = content.split('</think>')[-1] %}{% endif %}"
-    "{{ '<｜Assistant｜>' + content + '<｜end▁of▁sentence｜>' }}{%- endif %}"
-    "{%- endfor -%}{% if add_generation_prompt %}{{ '<｜Assistant｜><think>\\n' }}{% endif %}"
-)
-
-
 def test_prompt_matches_the_reference_byte_for_byte_on_an_r1_distill_template():
     """GenPRM's reference renders the chat up to the user turn of the step under review and
     appends the forced analysis opening: no assistant tag before ``<analyze>``."""
     from tts.prm.generative import GenerativePRM
 
-    tok = genprm_tokenizer()
-    tok.add_special_tokens({"bos_token": "<｜begin▁of▁sentence｜>", "eos_token": "<｜end▁of▁sentence｜>"})
-    tok.chat_template = R1_DISTILL_TEMPLATE
+    tok = r1_distill_tokenizer()  # the shipped GenPRM twin's tokens and chat template
     verification = "<analyze>\nLet's analyze the Paragraph 1 step by step: fine</analyze>\n" + P.OUTPUT_START + "{Yes}$\n" + P.OUTPUT_END
     expected = ("<｜begin▁of▁sentence｜>" + P.SYSTEM + "<｜User｜>Start with 3. Add 4.\n3 + 4 = 7"
                 "<｜Assistant｜>" + verification + "<｜end▁of▁sentence｜>" + "<｜User｜>7 * 2 = 14"

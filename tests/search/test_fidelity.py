@@ -204,6 +204,36 @@ def test_refine_returns_the_last_refinement_not_the_best_scored_turn():
     assert r.answer == "0"
 
 
+def test_self_refine_sends_the_policy_back_to_its_least_confident_step_without_a_verifier():
+    """The baseline of GenPRM's critic experiment: no PRM call at all; the flagged step is the one
+    written with the lowest mean token log-prob; every turn rewrites (nothing says stop)."""
+    prompts = []
+
+    class Unsure(ScriptedPolicy):
+        def generate(self, prefixes, n, sampling, delimiter="\n\n", stop_at_step=True):
+            out = super().generate(prefixes, n, sampling, delimiter, stop_at_step)
+            for p, row in zip(prefixes, out, strict=True):
+                for c in row:  # the second step is the one the policy is least sure of
+                    c.logprobs = [-2.0 if len(p.steps) == 1 else -0.1] * 3
+            return out
+
+    def script(p, j, to_end):
+        prompts.append(p)
+        assert not to_end  # written step by step, so each step has its own log-probs
+        turn = len(p.feedback)
+        return [f"Start from {turn}.", f"Then {turn + 6}.", f"The answer is \\boxed{{{turn + 6}}}"][len(p.steps)], \
+            STOP_DELIMITER if len(p.steps) < 2 else STOP_EOS
+
+    prm = ScriptedPRM(lambda s: 0.5)
+    [r] = run([PROBLEM], search.self_refine(turns=2), Unsure(script), prm, progress=False)
+    assert not prm.seen  # no verifier
+    assert r.extra["turns"] == 2 and [t["step"] for t in r.extra["picked"]] == [1, 1]
+    assert r.answer == "8" and r.steps == ["Start from 2.", "Then 8.", "The answer is \\boxed{8}"]
+    solution, critique = prompts[-1].feedback[0]
+    assert solution == "Start from 0.\n\nThen 6.\n\nThe answer is \\boxed{6}"
+    assert critique == "There might be some problem in this paragraph of your reasoning, please rethink and refine your answer:\nThen 6."
+
+
 def test_a_format_without_a_feedback_slot_refuses_feedback(tmp_path):
     from tts.policy import render_prompt
 

@@ -18,7 +18,7 @@ from tts.tasks.arithmetic import apply
 
 
 def test_generator_is_seeded_and_respects_knobs():
-    cfg = ChainConfig(min_ops=3, max_ops=5, ops=("+", "*"), max_value=500)
+    cfg = ChainConfig(min_ops=3, max_ops=5, ops=("+", "*"), start_range=(1, 99), max_value=500)
     a = generate_problems(50, seed=7, cfg=cfg)
     b = generate_problems(50, seed=7, cfg=cfg)
     assert [p.to_dict() for p in a] == [p.to_dict() for p in b]
@@ -36,9 +36,32 @@ def test_gold_solution_format():
     assert chain.problem_text() == (
         "Start with 37. Add 48. Multiply by 3. Subtract 59. Divide by 4, rounding down. What is the result?"
     )
-    assert chain.gold_steps() == ["37 + 48 = 85", "85 * 3 = 255", "255 - 59 = 196", "196 // 4 = 49",
-                                  "The answer is \\boxed{49}"]
+    assert chain.gold_steps() == ["Next we add 48, so 37 + 48 = 85.", "Multiplying 85 by 3 gives 85 * 3 = 255.",
+                                  "Subtracting 59 from 255 gives 255 - 59 = 196.",
+                                  "Dividing 196 by 4 and rounding down gives 196 // 4 = 49.",
+                                  "The answer is \\boxed{49}."]
     assert parse_problem(chain.problem_text()) == chain
+
+
+def test_the_checker_reads_the_equation_inside_its_sentence():
+    chain = Chain(start=37, ops=(("+", 48),))
+    for step in ("37 + 48 = 85", "So 37 + 48 = 85.", "Adding 48 to 37 gives 37+48=85, as expected."):
+        assert check_steps(chain, [step])[0].correct
+    wrong = check_steps(chain, ["Adding 48 to 37 gives 37 + 48 = 86."])[0]
+    assert wrong.kind == "operation" and not wrong.arithmetic_ok
+    assert check_steps(chain, ["Adding 48 to 37 is easy."])[0].kind == "unparsed"
+
+
+def test_the_default_grid_is_wide_and_the_named_families_lie_outside_it():
+    from tts.tasks.splits import GRID, OUT_OF_GRID, testbed_split
+
+    assert (GRID.min_ops, GRID.max_ops, GRID.start_range[1]) == (1, 10, 999)
+    test = testbed_split("test")
+    assert {len(parse_problem(p.problem).ops) for p in test} == set(range(1, 11))
+    long, large = (testbed_split(n) for n in OUT_OF_GRID)
+    assert min(len(parse_problem(p.problem).ops) for p in long) > GRID.max_ops
+    big = [b for p in large for op, b in parse_problem(p.problem).ops if op in "+-"]
+    assert big and min(big) > GRID.add_range[1]
 
 
 @settings(max_examples=200, deadline=None)

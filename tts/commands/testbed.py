@@ -16,16 +16,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--num-problems", type=int, default=500)
     p.add_argument("--num-processbench", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--min-ops", type=int, default=3)
-    p.add_argument("--max-ops", type=int, default=5)
-    p.add_argument("--ops", nargs="+", default=["+", "-", "*", "//"], help="operations to draw from")
-    p.add_argument("--max-value", type=int, default=999)
+    grid = ChainConfig()  # the shipped models' training grid
+    p.add_argument("--min-ops", type=int, default=grid.min_ops)
+    p.add_argument("--max-ops", type=int, default=grid.max_ops)
+    p.add_argument("--ops", nargs="+", default=list(grid.ops), help="operations to draw from")
+    p.add_argument("--max-start", type=int, default=grid.start_range[1], help="largest start value")
+    p.add_argument("--max-value", type=int, default=grid.max_value)
     p.add_argument("--error-fraction", type=float, default=0.5, help="share of ProcessBench samples with an error")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    cfg = ChainConfig(min_ops=args.min_ops, max_ops=args.max_ops, ops=tuple(args.ops), max_value=args.max_value)
+    cfg = ChainConfig(min_ops=args.min_ops, max_ops=args.max_ops, ops=tuple(args.ops), max_value=args.max_value,
+                      start_range=(1, args.max_start))
     problems = generate_problems(args.num_problems, seed=args.seed, cfg=cfg, prefix="arith")
     # A disjoint seed stream for the ProcessBench problems, so neither set leaks into the other.
     pb_problems = generate_problems(args.num_processbench, seed=args.seed + 1_000_003, cfg=cfg, prefix="pb")

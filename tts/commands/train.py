@@ -10,7 +10,7 @@ from pathlib import Path
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a tiny testbed model", description=__doc__)
     which = p.add_subparsers(dest="model", required=True, metavar="MODEL")
-    pol = which.add_parser("policy", help="the tiny policy (Llama, ~0.7M parameters)")
+    pol = which.add_parser("policy", help="the tiny policy (a Qwen2 twin of Qwen2.5-Math-Instruct, ~1.7M parameters)")
     pol.add_argument("--out", type=Path, required=True, help="output directory (HF format)")
     pol.add_argument("--seed", type=int, default=0)
     pol.add_argument("--steps", type=int, default=None, help="optimizer steps (default: the shipped recipe's)")
@@ -77,4 +77,10 @@ def run_prm(args: argparse.Namespace) -> int:
     metrics = train(args.data, args.out, cfg)
     print(json.dumps({k: v for k, v in metrics.items() if k != "config"}, indent=2))
     print(f"saved to {args.out}")
+    from tts.models.card import write_prm_card
+
+    stats = args.data.with_suffix(".stats.json")  # written beside the data by `tts prm synth`
+    synth = json.loads(stats.read_text()) if stats.is_file() else None
+    command = f"tts train {args.kind} --data {args.data} --out {args.out} --seed {cfg.seed} --steps {cfg.steps} --threads {cfg.threads}"
+    print(f"model card: {write_prm_card(args.out, args.kind, command, synth)}")
     return 0

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from tts.grading.boxed import last_boxed
 from tts.prm import protocol as P
-from tts.tasks.arithmetic import STEP_RE, apply, parse_problem
+from tts.tasks.arithmetic import apply, parse_equation, parse_problem
 
 _PHRASES = re.compile(r"(Add -?\d+\.|Subtract -?\d+\.|Multiply by -?\d+\.|Divide by -?\d+, rounding down\.|What is the result\?)")
 _WORD_OP = {"Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "//"}
@@ -33,9 +33,9 @@ class StepRationale:
 
 
 def _claim(step: str) -> int | None:
-    m = STEP_RE.match(step)
-    if m:
-        return int(m.group(4))
+    eq = parse_equation(step)
+    if eq is not None:
+        return eq[3]
     boxed = last_boxed(step)
     try:
         return int(boxed.strip()) if boxed is not None else None

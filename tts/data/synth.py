@@ -1,7 +1,8 @@
 """PRM training data from the policy's own samples: sample solutions, label every step by MC
 rollouts + Relative Progress Estimation, write a code-verified rationale for every step, and keep
 for training only the steps where the rationale's verdict agrees with the RPE label (consensus
-filtering, as GenPRM does).
+filtering, as GenPRM does). Where RPE has no label (after the MC estimate reached 0: the policy
+cannot finish from there, right step or wrong), the code-checked verdict is the label alone.
 
 The policy's own mistakes are nearly all near-miss arithmetic, and its right solutions of long
 chains are rare; a verifier trained on them alone learns to copy the operand from the step instead
@@ -33,11 +34,11 @@ class SynthConfig:
     rollouts: int = 8  # K, rollouts per prefix for MC
     eps: float = 0.8  # RPE threshold
     temperature: float = 0.8
-    max_steps: int = 8  # longer samples are cut (the testbed's chains have at most 6 operations + answer)
+    max_steps: int = 11  # longer samples are cut (the training grid's chains have at most 10 operations + answer)
     seed: int = 1  # problem stream; the benchmark splits use other seeds
     references: bool = True  # add each problem's reference solution and a corrupted copy
-    min_ops: int = 2
-    max_ops: int = 6
+    min_ops: int = 1
+    max_ops: int = 10
 
 
 def _answer(text: str) -> str | None:
@@ -51,7 +52,7 @@ def synthesize(policy: Policy, cfg: SynthConfig, out: str | Path | None = None, 
     problems = generate_problems(cfg.problems, seed=cfg.seed, cfg=ChainConfig(min_ops=cfg.min_ops, max_ops=cfg.max_ops),
                                  prefix="prm-train")
     answers = {p.problem: p.answer for p in problems}
-    sampling = Sampling(temperature=cfg.temperature, max_tokens=160)
+    sampling = Sampling(temperature=cfg.temperature, max_tokens=32 * cfg.max_steps + 32)
     roots = [Prefix(p.problem) for p in problems]
     solutions = []
     for c in range(0, len(roots), 64):
@@ -69,31 +70,44 @@ def synthesize(policy: Policy, cfg: SynthConfig, out: str | Path | None = None, 
     def is_correct(prefix: Prefix, completion: str) -> bool:
         return _answer(completion) == answers[prefix.problem]
 
-    prefixes = []
-    for problem, steps, _ in solutions:
-        last = len(steps) if _answer(steps[-1]) is None else len(steps) - 1
-        prefixes += [Prefix(problem, steps[:t]) for t in range(last + 1)]
-    mc = mc_values(policy, prefixes, is_correct, cfg.rollouts, sampling, progress=progress)
+    # MC estimates depth by depth: a prefix is rolled out only while its parent's MC is above 0
+    # (after that RPE has no label to give), which spares most rollouts of chains the policy
+    # cannot finish.
+    mc: dict[Prefix, float] = {}
+    lasts = [len(steps) if _answer(steps[-1]) is None else len(steps) - 1 for _, steps, _ in solutions]
+    for depth in range(max(lasts, default=-1) + 1):
+        todo = [Prefix(problem, steps[:depth]) for (problem, steps, _), last in zip(solutions, lasts, strict=True)
+                if depth <= last and (depth == 0 or mc.get(Prefix(problem, steps[: depth - 1]), 0.0) > 0)]
+        todo = [p for p in dict.fromkeys(todo) if p not in mc]
+        if todo:
+            mc |= mc_values(policy, todo, is_correct, cfg.rollouts, sampling, progress=progress,
+                            desc=f"MC rollouts, depth {depth}")
 
-    records, kept, total, agree_exact = [], 0, 0, 0
+    records, kept, labelled, total, agree_exact, wrong = [], 0, 0, 0, 0, 0
     for i, (problem, steps, source) in enumerate(solutions):
-        values = [mc[Prefix(problem, steps[:t])] for t in range(len(steps))]
+        values = [mc.get(Prefix(problem, steps[:t])) for t in range(len(steps))]
         final = _answer(steps[-1])
-        values.append(float(final == answers[problem]) if final is not None else mc[Prefix(problem, steps)])
+        values.append(float(final == answers[problem]) if final is not None else mc.get(Prefix(problem, steps)))
         labels = rpe_labels(values, cfg.eps)
         verdicts = [r.verdict for r in rationales(problem, list(steps))]
         exact = [c.correct for c in check_steps(parse_problem(problem), list(steps))]
-        keep = [int(v) == lab for v, lab in zip(verdicts, labels, strict=True)]
+        # Consensus filtering where RPE gives a label; where it cannot, the code-checked verdict stands.
+        keep = [lab is None or int(v) == lab for v, lab in zip(verdicts, labels, strict=True)]
+        label = [int(v) if lab is None else lab for v, lab in zip(verdicts, labels, strict=True)]
         kept += sum(keep)
         total += len(keep)
-        agree_exact += sum(int(e) == lab for e, lab in zip(exact, labels, strict=True))
+        defined = [(e, lab) for e, lab in zip(exact, labels, strict=True) if lab is not None]
+        labelled += len(defined)
+        agree_exact += sum(int(e) == lab for e, lab in defined)
+        wrong += sum(lab == 0 for _, lab in defined)
         records.append({"id": f"prm-train-{i}", "problem": problem, "answer": answers[problem], "steps": list(steps),
-                        "mc": values, "rpe": labels, "verdicts": verdicts, "keep": keep, "exact": exact,
-                        "source": source})
+                        "mc": values, "rpe": labels, "verdicts": verdicts, "keep": keep, "label": label,
+                        "exact": exact, "source": source})
     stats = {"solutions": len(records), "steps": total, "kept_steps": kept,
-             "consensus_rate": round(kept / max(total, 1), 4),
-             "rpe_agrees_with_exact_labels": round(agree_exact / max(total, 1), 4),
-             "wrong_steps_rpe": round(1 - sum(sum(r["rpe"]) for r in records) / max(total, 1), 4),
+             "rpe_labelled_steps": labelled,
+             "consensus_rate": round((kept - (total - labelled)) / max(labelled, 1), 4),
+             "rpe_agrees_with_exact_labels": round(agree_exact / max(labelled, 1), 4),
+             "wrong_steps_rpe": round(wrong / max(labelled, 1), 4),
              "prefixes_rolled_out": len(mc), "seconds": round(time.perf_counter() - start, 1),
              "config": asdict(cfg)}
     if out is not None:

@@ -1,11 +1,15 @@
-"""The testbed's own ProcessBench set, shipped with the package: two subsets, like ProcessBench's
-per-source subsets, whose F1s are averaged:
+"""The testbed's own ProcessBench set, shipped with the package: per family of problems, two
+subsets, like ProcessBench's per-source subsets, whose F1s are averaged:
 
-- ``testbed-corruption``: gold solutions of test-split problems with one injected mistake (or
-  none), from ``make_processbench``;
-- ``testbed-policy``: the shipped policy's own samples on test-split problems, labelled by the
-  exact step checker (the errors a search will actually meet); half with an error, half without,
-  so both accuracies of the metric are measured on as many samples.
+- ``{family}-corruption``: gold solutions with one injected mistake (or none), from
+  ``make_processbench``;
+- ``{family}-policy``: the shipped policy's own samples, labelled by the exact step checker (the
+  errors a search will actually meet); half with an error, half without where the policy gets
+  enough right, so both accuracies of the metric are measured on as many samples (and left out
+  where fewer than a fifth of either kind can be had).
+
+Families: ``testbed`` (the in-grid test split), and the out-of-grid splits ``long`` (more
+operations than any training chain) and ``large`` (four-digit starts).
 
 Rebuild with ``python -m tts.evaluation.testbed_set`` (deterministic on the HF backend).
 """
@@ -21,26 +25,43 @@ from tts.tasks.records import ProcessBenchSample, load_processbench, save_record
 from tts.tasks.splits import testbed_split
 
 SHIPPED = Path(str(resources.files("tts") / "assets" / "data" / "processbench_testbed.jsonl"))
-PER_SUBSET = 300
+# family -> (split, samples per subset)
+FAMILIES = {"testbed": ("test", 300), "long": ("long", 150), "large": ("large", 150)}
+IN_GRID_FAMILIES = ("testbed",)
 
 
-def build(policy, per_subset: int = PER_SUBSET, seed: int = 0) -> list[ProcessBenchSample]:
+def family_of(subset: str) -> str:
+    return subset.rsplit("-", 1)[0]
+
+
+def build(policy, seed: int = 0) -> list[ProcessBenchSample]:
     from tts.policy.base import Prefix, Sampling
 
-    problems = testbed_split("test")
-    corrupted = make_processbench(problems[:per_subset], seed=seed, error_fraction=0.5)
-    sampled: list[ProcessBenchSample] = []
-    outs = policy.generate([Prefix(p.problem) for p in problems], 4, Sampling(temperature=0.8, max_tokens=160),
-                           stop_at_step=False)
-    for p, cands in zip(problems, outs, strict=True):
-        got, _ = label_policy_samples(p, [c.text for c in cands], generator="tiny-policy",
-                                      subset="testbed-policy")
-        sampled += got
-    wrong = [s for s in sampled if s.label >= 0][: per_subset // 2]
-    right = [s for s in sampled if s.label < 0][: per_subset - len(wrong)]
-    # Interleaved, so the first N of the subset (``--limit``) stay balanced too.
-    mixed = [s for pair in zip(wrong, right, strict=False) for s in pair]
-    return corrupted + mixed + wrong[len(mixed) // 2 :] + right[len(mixed) // 2 :]
+    out: list[ProcessBenchSample] = []
+    for family, (split, size) in FAMILIES.items():
+        problems = testbed_split(split)
+        out += make_processbench(problems[:size], seed=seed, error_fraction=0.5, subset=f"{family}-corruption")
+        sampled: list[ProcessBenchSample] = []
+        longest = max(len(p.steps) for p in problems)
+        outs = policy.generate([Prefix(p.problem) for p in problems], 4,
+                               Sampling(temperature=0.8, max_tokens=32 * longest + 32), stop_at_step=False)
+        for p, cands in zip(problems, outs, strict=True):
+            got, _ = label_policy_samples(p, [c.text for c in cands], generator="tiny-policy",
+                                          subset=f"{family}-policy")
+            sampled += got
+        wrong = [s for s in sampled if s.label >= 0]
+        right = [s for s in sampled if s.label < 0]
+        right = right[: size // 2]
+        wrong = wrong[: size - len(right)]
+        if min(len(right), len(wrong)) < size // 5:
+            # F1 needs both kinds; where the policy is (almost) never right, the family is measured
+            # on its corruption subset alone.
+            print(f"{family}-policy left out: {len(right)} right and {len(wrong)} wrong samples")
+            continue
+        # Interleaved, so the first N of the subset (``--limit``) stay balanced too.
+        mixed = [s for pair in zip(wrong, right, strict=False) for s in pair]
+        out += mixed + wrong[len(mixed) // 2 :] + right[len(mixed) // 2 :]
+    return out
 
 
 def testbed_processbench(limit_per_subset: int | None = None) -> list[ProcessBenchSample]:

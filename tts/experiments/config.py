@@ -29,7 +29,7 @@ class PolicyConf:
     backend: Optional[str] = None  # None: vllm where a GPU is, else hf
     model: str = "tiny-policy"
     seed: int = 0
-    prompt_format: str = "testbed"
+    prompt_format: str = "qwen_math_chat"
     base_url: Optional[str] = None  # backend=http: the policy's OpenAI-compatible server
     # Engine keys (null: the engine's own default). The vLLM-only ones are refused by hf.
     dtype: Optional[str] = None  # float32 | bfloat16 | float16 | auto

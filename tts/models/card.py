@@ -7,6 +7,66 @@ from pathlib import Path
 
 from tts.models.evaluate_policy import format_table
 
+TOKENIZER = """The tokenizer is the testbed family's byte-level BPE, built with the `tokenizers` library: Qwen2's
+pre-tokenization (its split regex, so every digit is its own token; NFC; byte-level alphabet), merges
+learnt on the testbed's own text (`tts.models.tokenizer`), saved as a `Qwen2Tokenizer` (loaded by
+`AutoTokenizer.from_pretrained` as Qwen2 checkpoints are). The architecture is `Qwen2ForCausalLM`-style
+Qwen2 (grouped-query attention, biased q/k/v, RMSNorm, RoPE, tied embeddings as Qwen2.5-0.5B/1.5B)."""
+
+# What each checkpoint copies, and where that was checked (the issue asks every card to say so).
+FORMATS = {
+    "policy": """## Format copied: Qwen2.5-Math-Instruct, chain-of-thought
+
+- Special tokens: Qwen2.5's 22 added tokens in Qwen2.5's id order (`<|endoftext|>`, `<|im_start|>`,
+  `<|im_end|>`, ..., `<|file_sep|>`; `<tool_call>`/`</tool_call>` added but not special), no BOS,
+  EOS `<|im_end|>`, padding `<|endoftext|>`; generation stops at `<|im_end|>` or `<|endoftext|>`
+  (Qwen2.5-Math-Instruct's `generation_config.json` has `eos_token_id: [151645, 151643]`).
+- Chat template: the ChatML layout of Qwen2.5-Math-Instruct's template (tool calls left out), whose
+  default system prompt is the chain-of-thought one; prompted with `Please reason step by step, and
+  put your final answer within \\boxed{}.` as Qwen2.5-Math's README and its evaluation prompt
+  `qwen25-math-cot` (`evaluation/utils.py` in QwenLM/Qwen2.5-Math) do.
+- Steps are paragraphs separated by a blank line (`\\n\\n`), the stop string search-and-learn's
+  beam search and DVTS use (`stop=["\\n\\n"]` in huggingface/search-and-learn); each step is a
+  sentence around its equation; the answer is `\\boxed{}`.
+- Checked against: the Qwen2.5-Math README and `evaluation/utils.py`, Qwen2.5 tokenizer configs (special
+  tokens and ids), huggingface/search-and-learn `src/sal/search/beam_search.py`; a test renders the
+  `qwen25-math-cot` prompt byte for byte (`tests/models/test_tokenizer.py`).""",
+    "genprm": """## Format copied: GenPRM-1.5B/7B on DeepSeek-R1-Distill-Qwen
+
+- Base-model tokens (GenPRM-1.5B/7B are fine-tuned from DeepSeek-R1-Distill-Qwen-1.5B/7B, per the
+  GenPRM paper and the GenPRM-7B card's `base_model`): `<｜end▁of▁sentence｜>` (EOS and padding, at
+  Qwen's `<|endoftext|>` id), `<｜User｜>`, `<｜Assistant｜>`, `<｜begin▁of▁sentence｜>` (BOS), `<|EOT|>`,
+  `<think>`, `</think>`, in that model's id order.
+- Chat template: the layout of DeepSeek-R1-Distill-Qwen's (tool calls left out): BOS, the system
+  prompt untagged, `<｜User｜>` turns, `<｜Assistant｜>...<｜end▁of▁sentence｜>` turns, generation prompt
+  `<｜Assistant｜><think>\\n`. The real tokenizer class is `LlamaTokenizerFast`, which also prepends BOS
+  on encode (so the reference's prompts carry two); this one is saved as `Qwen2Tokenizer` and does not.
+- Verification chat, as GenPRM's reference (`src/prm_evaluation/prm_evaluate.py`, `genprm_inference.py`
+  in RyanLiu112/GenPRM): system prompt `You are a math teacher. Your task is to review and critique
+  the paragraphs in solution step by step.`; the first user turn is the problem, a newline and step 1;
+  a user turn per later step; earlier verifications as assistant turns; the prompt rendered without a
+  generation prompt, so the forced `<analyze>\\nLet's analyze the Paragraph k step by step: ` follows
+  the user turn directly; `<verify>` with a Python block whose output is appended as `[Code Output]`;
+  `<output>\\n**Judgement**: $\\boxed{Yes}$\\n</output>\\n`; reward p(Yes) / (p(Yes) + p(No)) at the
+  judgement token. Trained in that inference layout (the current turn untagged).
+- Checked against: the reference's code and its demo notebook's logged prompt; a test rebuilds that
+  prompt byte for byte (`tests/prm/test_protocol.py`).""",
+    "dprm": """## Format copied: Qwen2.5-Math-PRM-7B
+
+- Tokens: Qwen2.5's, with `<extra_0>` (the step separator) where Qwen2.5 has `<|quad_end|>` (151651,
+  the `step_tag_id` vLLM defaults to for this architecture).
+- Input: system prompt `Please reason step by step, and put your final answer within \\boxed{}.`, the
+  problem as the user turn, the steps joined by `<extra_0>` with one after the last as the assistant
+  turn (the model card's example); reward: softmax over two classes at each `<extra_0>`, class 1.
+- Architecture: `Qwen2ForProcessRewardModel` (a Qwen2 decoder, head Linear-ReLU-Linear to 2 classes,
+  weights `score.0`/`score.2`); `config.json` has `model_type: qwen2` and an `auto_map` naming
+  `configuration_qwen2_rm.Qwen2RMConfig` and `modeling_qwen2_rm.Qwen2ForProcessRewardModel`, both
+  files shipped in this folder, so `AutoModel.from_pretrained(path, trust_remote_code=True)` loads it
+  offline, as the real checkpoint loads.
+- Checked against: the Qwen2.5-Math-PRM-7B model card and config.json, vLLM's `qwen2_rm.py` (head
+  layout, step tag id) and huggingface/search-and-learn's `Qwen_2_5_Math` reward model.""",
+}
+
 
 def write_policy_card(out_dir: str | Path, command: str, evaluation: dict) -> Path:
     out = Path(out_dir)
@@ -16,12 +76,16 @@ def write_policy_card(out_dir: str | Path, command: str, evaluation: dict) -> Pa
     table = format_table(evaluation["table"])
     text = f"""# tiny-policy: the embedded testbed's policy
 
-A Llama-architecture model ({training['parameters']:,} parameters: {cfg['layers']} layers, width
-{cfg['hidden']}, {cfg['heads']} heads, FFN {cfg['ffn']}, tied embeddings) with a `tokenizers`-built
-word-or-character tokenizer, trained on generated arithmetic chains (start {chain['start_range']},
-+/- {chain['add_range']}, * and // {chain['mul_range']}, values <= {chain['max_value']},
-{chain['min_ops']}-{chain['max_ops']} operations). It is meant to be often wrong
-but often right in some sample: the headroom that PRM-guided search must capture.
+A Qwen2-architecture twin of Qwen2.5-Math-Instruct ({training['parameters']:,} parameters: {cfg['layers']} layers,
+width {cfg['hidden']}, {cfg['heads']} query / {cfg['kv_heads']} key-value heads, FFN {cfg['ffn']}), trained on
+generated arithmetic chains of the training grid (start {chain['start_range']}, +/- {chain['add_range']},
+* and // {chain['mul_range']}, values <= {chain['max_value']}, {chain['min_ops']}-{chain['max_ops']} operations).
+It is meant to be often wrong but often right in some sample: the headroom that PRM-guided search
+must capture.
+
+{TOKENIZER}
+
+{FORMATS['policy']}
 
 ## Reproduce
 
@@ -57,10 +121,12 @@ PRM_KINDS = {
                "writes GenPRM-format verifications (analysis, Python code that recomputes the step from the "
                "problem and the previous step, the executed output, a Yes/No judgement); a share of its "
                "training chats is written without code (the no-code ablation) and as ThinkPRM verifications, "
-               "so it serves `genprm`, `genprm-nocode` and `thinkprm`", "AutoModelForCausalLM"),
+               "so it serves `genprm`, `genprm-nocode` and `thinkprm`",
+               "`AutoModelForCausalLM.from_pretrained`, `vllm.LLM(model=...)` or the vLLM OpenAI server"),
     "dprm": ("tiny-dprm: the embedded testbed's discriminative PRM",
              "reads the problem and the steps, each followed by the separator `<extra_0>`, and a two-class "
-             "head at each separator gives p(step is right) (Qwen2.5-Math-PRM style)", "AutoModelForTokenClassification"),
+             "head at each separator gives p(step is right) (Qwen2.5-Math-PRM style)",
+             "`AutoModel.from_pretrained(path, trust_remote_code=True)`"),
 }
 
 
@@ -71,18 +137,25 @@ def write_prm_card(out_dir: str | Path, kind: str, command: str, synth: dict | N
     title, what, auto = PRM_KINDS[kind]
     data = ""
     if synth:
-        data = (f"\n## Training data\n\n`tts prm synth` on the shipped policy's own samples: {synth['solutions']:,} solutions "
-                f"({synth['config']['problems']} problems x {synth['config']['samples']} samples at T=0.8), "
-                f"{synth['steps']:,} steps labelled by Relative Progress Estimation (K={synth['config']['rollouts']} "
-                f"rollouts per prefix, eps={synth['config']['eps']}); consensus filtering with the code-verified "
-                f"rationales kept {synth['kept_steps']:,} steps ({100 * synth['consensus_rate']:.1f} %) for the loss. "
-                f"RPE labels agree with the exact step labels on {100 * synth['rpe_agrees_with_exact_labels']:.1f} % of steps. "
+        c = synth["config"]
+        data = (f"\n## Training data\n\n`tts prm synth` on the shipped policy's own samples and each problem's reference "
+                f"and corrupted solutions: {synth['solutions']:,} solutions ({c['problems']} training-grid problems, "
+                f"{c['samples']} policy samples each at T={c['temperature']}), {synth['steps']:,} steps. "
+                f"{synth['rpe_labelled_steps']:,} steps got a Relative Progress Estimation label (K={c['rollouts']} "
+                f"rollouts per prefix, eps={c['eps']}; after an MC estimate of 0 RPE has none); consensus filtering "
+                f"with the code-verified rationales kept {100 * synth['consensus_rate']:.1f} % of those, and the "
+                f"verdict alone labels the rest: {synth['kept_steps']:,} steps in the loss. RPE labels agree with the "
+                f"exact step labels on {100 * synth['rpe_agrees_with_exact_labels']:.1f} % of the steps they label. "
                 f"Synthesis took {synth['seconds']:.0f} s.\n")
     text = f"""# {title}
 
-A Llama-architecture model ({training['parameters']:,} parameters: {cfg['layers']} layers, width {cfg['hidden']},
-{cfg['heads']} heads, FFN {cfg['ffn']}, context {cfg['max_positions']}) that {what}.
-Load it with `{auto}.from_pretrained`; in tts it is the model named `tiny-{kind}`.
+A Qwen2-architecture model ({training['parameters']:,} parameters: {cfg['layers']} layers, width {cfg['hidden']},
+{cfg['heads']} query / {cfg['kv_heads']} key-value heads, FFN {cfg['ffn']}) that {what}.
+Load it with {auto}; in tts it is the model named `tiny-{kind}`.
+
+{TOKENIZER}
+
+{FORMATS[kind]}
 {data}
 ## Reproduce
 

@@ -53,7 +53,7 @@ def _solutions(policy: Policy, problems: Sequence[Problem], n: int, sampling: Sa
 
 
 def evaluate_policy(policy: Policy, problems: Sequence[Problem], samples: int = 16, temperature: float = 0.8,
-                    max_tokens: int = 256, batch: int = 32, progress: bool = True) -> list[dict]:
+                    max_tokens: int = 400, batch: int = 32, progress: bool = True) -> list[dict]:
     """One row per chain length and an 'all' row: greedy, sampled, maj@k, pass@k accuracies (%)
     and per-step error rates (%) of greedy and sampled solutions."""
     greedy = _solutions(policy, problems, 1, Sampling(temperature=0.0, max_tokens=max_tokens),
@@ -76,7 +76,7 @@ def evaluate_policy(policy: Policy, problems: Sequence[Problem], samples: int = 
         groups[str(len(parse_problem(p.problem).ops))].append(row)
         groups["all"].append(row)
     table = []
-    for key in sorted(groups, key=lambda k: (k == "all", k)):
+    for key in sorted(groups, key=lambda k: (k == "all", int(k) if k.isdigit() else 0)):
         rows = groups[key]
         n = len(rows)
         table.append({

@@ -138,7 +138,7 @@ class PolicyBase:
 
     name = "base"
 
-    def __init__(self, prompt_format: str = "testbed", seed: int = 0) -> None:
+    def __init__(self, prompt_format: str = "qwen_math_chat", seed: int = 0) -> None:
         self.prompt_format = prompt_format
         self.seed = seed
         self._seen: dict[bytes, int] = {}

@@ -37,7 +37,7 @@ class HFPolicy(PolicyBase):
     def __init__(
         self,
         model: str | Path,
-        prompt_format: str = "testbed",
+        prompt_format: str = "qwen_math_chat",
         seed: int = 0,
         dtype: str = "float32",
         device: str | None = None,

@@ -42,7 +42,7 @@ class HTTPPolicy(PolicyBase):
     name = "http"
 
     def __init__(self, base_url: str = "http://127.0.0.1:8000", model: str | None = None,
-                 prompt_format: str = "testbed", seed: int = 0, timeout: float = 60.0,
+                 prompt_format: str = "qwen_math_chat", seed: int = 0, timeout: float = 60.0,
                  max_retries: int = 3, backoff: float = 0.5, concurrency: int = 16,
                  tokenizer: str | None = None) -> None:
         super().__init__(prompt_format, seed)

@@ -11,6 +11,8 @@ import jinja2.meta
 
 from tts.grading.steps import DEFAULT_DELIMITER
 
+# Qwen2.5-Math-Instruct's chain-of-thought system prompt (also Qwen2.5-Math-PRM's).
+QWEN_MATH_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
 PROMPT_DIR = Path(str(resources.files("tts") / "assets" / "prompts"))
 
 

@@ -20,8 +20,8 @@ class StepSettings:
     top_p: float = 1.0
     top_k: int = 0  # 0: off
     max_step_tokens: int = 64  # one step (beam, DVTS, MCTS, particle filter)
-    max_solution_tokens: int = 256  # a whole solution or the rest of one (samples, rollouts, rewrites)
-    max_steps: int = 12  # the depth cap of step-level searches
+    max_solution_tokens: int = 448  # a whole solution or the rest of one (samples, rollouts, rewrites)
+    max_steps: int = 16  # the depth cap of step-level searches
     delimiter: str = DEFAULT_DELIMITER  # what separates steps in the policy's output
 
     def __post_init__(self) -> None:

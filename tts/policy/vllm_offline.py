@@ -91,7 +91,7 @@ def release_engines() -> None:
 class VLLMPolicy(PolicyBase):
     name = "vllm"
 
-    def __init__(self, model: str | Path, prompt_format: str = "testbed", seed: int = 0,
+    def __init__(self, model: str | Path, prompt_format: str = "qwen_math_chat", seed: int = 0,
                  dtype: str = "float32", max_model_len: int | None = None, **engine_kwargs: Any) -> None:
         path = resolve_model_path(model)
         super().__init__(prompt_format, seed)

@@ -1,6 +1,7 @@
-"""Discriminative PRM, Qwen2.5-Math-PRM style: a separator token after each step, a two-class
-head read at every separator, reward = p(class 1). Loads an HF token-classification checkpoint
-(the shipped tiny one), or Qwen2.5-Math-PRM's own ``*ForProcessRewardModel`` with remote code.
+"""Discriminative PRM in Qwen2.5-Math-PRM's convention: the chat (its system prompt, the problem,
+the steps each followed by ``<extra_0>``), a two-class head read at every separator, reward =
+p(class 1). Loads the checkpoint with ``AutoModel.from_pretrained(path, trust_remote_code=True)``
+from the modeling file shipped in its folder, as Qwen2.5-Math-PRM-7B loads (and the shipped twin).
 """
 
 from __future__ import annotations
@@ -12,9 +13,16 @@ import torch
 
 from tts.policy.base import Prefix
 from tts.policy.model_path import resolve_model_path
+from tts.policy.prompts import QWEN_MATH_SYSTEM
 from tts.prm.base import PRMScore, clean_prefix
 
-QWEN_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}."
+
+
+def chat_of(p: Prefix, separator: str) -> list[dict[str, str]]:
+    """Qwen2.5-Math-PRM's input: its system prompt, the problem, then every step followed by the
+    separator (steps are joined by nothing else, as in its model card)."""
+    return [{"role": "system", "content": QWEN_MATH_SYSTEM}, {"role": "user", "content": p.problem},
+            {"role": "assistant", "content": "".join(f"{s}{separator}" for s in p.steps)}]
 
 
 class DiscriminativePRM:
@@ -24,7 +32,7 @@ class DiscriminativePRM:
 
     def __init__(self, model: str | Path = "tiny-dprm", separator: str | None = None, device: str | None = None,
                  dtype: str = "float32", batch_size: int = 32, max_length: int | None = None) -> None:
-        from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification, AutoTokenizer
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
 
         path = resolve_model_path(model)
         config = AutoConfig.from_pretrained(path, trust_remote_code=True)
@@ -33,23 +41,22 @@ class DiscriminativePRM:
         self.tokenizer.padding_side = "right"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        arch = (config.architectures or [""])[0]
-        loader = AutoModel if arch.endswith("ForProcessRewardModel") else AutoModelForTokenClassification
-        self.model = loader.from_pretrained(path, dtype=getattr(torch, dtype), trust_remote_code=True).to(self.device).eval()
-        self.separator = separator or getattr(config, "prm_separator", None) or "<extra_0>"
+        if "AutoModel" not in (getattr(config, "auto_map", None) or {}):
+            raise ValueError(f"{path} is not a Qwen2.5-Math-PRM-style checkpoint: its config.json has no auto_map "
+                             "entry for AutoModel (the modeling file of its *ForProcessRewardModel)")
+        if getattr(config, "pad_token_id", None) is None:  # Qwen2.5-Math-PRM-7B's config has none
+            config.pad_token_id = self.tokenizer.pad_token_id
+        self.model = AutoModel.from_pretrained(path, config=config, dtype=getattr(torch, dtype),
+                                               trust_remote_code=True).to(self.device).eval()
+        self.separator = separator or "<extra_0>"
         self.sep_id = self.tokenizer.convert_tokens_to_ids(self.separator)
         if self.sep_id is None or self.sep_id == self.tokenizer.unk_token_id:
             raise ValueError(f"separator {self.separator!r} is not a token of {path}; pass separator=...")
         self.batch_size = batch_size
         self.max_length = max_length or int(getattr(config, "max_position_embeddings", 4096))
-        self.qwen_style = arch.endswith("ForProcessRewardModel")
 
     def _text(self, p: Prefix) -> str:
-        body = "".join(f"{s}{self.separator}" for s in p.steps)
-        chat = [{"role": "user", "content": p.problem}, {"role": "assistant", "content": body}]
-        if self.qwen_style:
-            chat.insert(0, {"role": "system", "content": QWEN_SYSTEM})
-        return self.tokenizer.apply_chat_template(chat, tokenize=False)
+        return self.tokenizer.apply_chat_template(chat_of(p, self.separator), tokenize=False)
 
     @torch.inference_mode()
     def score(self, prefixes: Sequence[Prefix]) -> list[PRMScore]:

@@ -25,6 +25,9 @@ OUTPUT_START = "<output>\n**Judgement**: $\\boxed"
 OUTPUT_END = "</output>\n"
 CODE_OUTPUT = "[Code Output]\n\n```\n{output}\n```\n"
 
+# GenPRM's critic mode: the user turn that sends the policy back to a flagged paragraph.
+CRITIQUE = "There might be some problem in this paragraph of your reasoning, please rethink and refine your answer:"
+
 # ThinkPRM: one verification of the whole prefix, a verdict per step, then a forced final answer.
 THINK_SYSTEM = "Review the solution below. Check every step and end each check with \\boxed{correct} or \\boxed{incorrect}."
 THINK_STEP = "Step {index}: "
@@ -71,6 +74,11 @@ def render_chat(tokenizer, chat: list[dict[str, str]], generation_prompt: bool =
     ``<｜Assistant｜>`` tag between). ``generation_prompt``: the template's assistant opening, for
     verifiers that start a normal assistant turn (ThinkPRM)."""
     return tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=generation_prompt)
+
+
+def critique_text(step: str, analysis: str) -> str:
+    """The user turn that shows the policy the flagged paragraph and the PRM's analysis of it."""
+    return f"{CRITIQUE}\n{step}\n\n{analysis}".rstrip()
 
 
 def last_code(text: str) -> str | None:

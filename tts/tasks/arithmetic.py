@@ -1,6 +1,7 @@
 """The arithmetic-chain task: "Start with 37. Add 48. Multiply by 3. ... What is the result?"
 
-The gold solution has one step per paragraph (``37 + 48 = 85``), then ``The answer is \\boxed{N}``.
+The gold solution has one step per paragraph, a sentence around its equation as a chat model writes
+it ("Adding 48 to 37 gives 37 + 48 = 85."), then ``The answer is \\boxed{N}.``
 Every step's truth is checkable exactly, which is what makes the testbed useful: policy samples
 can be labelled step by step, and a ProcessBench-format set has known first-error indices.
 """
@@ -22,7 +23,16 @@ _PHRASE = {"+": "Add {}.", "-": "Subtract {}.", "*": "Multiply by {}.", "//": "D
 _PROBLEM_RE = re.compile(r"Start with (-?\d+)\.((?:\s*(?:Add|Subtract|Multiply by|Divide by) -?\d+(?:, rounding down)?\.)+)\s*What is the result\?")
 _OP_RE = re.compile(r"(Add|Subtract|Multiply by|Divide by) (-?\d+)")
 _WORD_OP = {"Add": "+", "Subtract": "-", "Multiply by": "*", "Divide by": "//"}
-STEP_RE = re.compile(r"^\s*(-?\d+)\s*(//|[+\-*])\s*(-?\d+)\s*=\s*(-?\d+)\s*\.?\s*$")
+# A step's equation, wherever it stands in its sentence (the last one counts).
+EQUATION_RE = re.compile(r"(-?\d+)\s*(//|[+\-*])\s*(-?\d+)\s*=\s*(-?\d+)")
+# Two phrasings per operation, picked by the operands' parity, so the policy sees (and samples)
+# varied sentences around the same equation, as a real model writes them.
+_SENTENCES = {
+    "+": ("Adding {b} to {a} gives {eq}.", "Next we add {b}, so {eq}."),
+    "-": ("Subtracting {b} from {a} gives {eq}.", "Next we subtract {b}, so {eq}."),
+    "*": ("Multiplying {a} by {b} gives {eq}.", "Next we multiply by {b}, so {eq}."),
+    "//": ("Dividing {a} by {b} and rounding down gives {eq}.", "Next we divide by {b}, rounding down, so {eq}."),
+}
 
 
 def apply(a: int, op: str, b: int) -> int:
@@ -38,11 +48,20 @@ def apply(a: int, op: str, b: int) -> int:
 
 
 def format_step(a: int, op: str, b: int, c: int) -> str:
-    return f"{a} {op} {b} = {c}"
+    return _SENTENCES[op][(a + b) % 2].format(a=a, b=b, eq=f"{a} {op} {b} = {c}")
+
+
+def parse_equation(step: str) -> tuple[int, str, int, int] | None:
+    """(a, op, b, c) of the step's equation, or None when it states none."""
+    found = EQUATION_RE.findall(step)
+    if not found:
+        return None
+    a, op, b, c = found[-1]
+    return int(a), op, int(b), int(c)
 
 
 def format_answer(value: int | str) -> str:
-    return f"The answer is \\boxed{{{value}}}"
+    return f"The answer is \\boxed{{{value}}}."
 
 
 @dataclass(frozen=True)
@@ -83,11 +102,12 @@ def parse_problem(text: str) -> Chain:
 
 @dataclass
 class ChainConfig:
-    """Knobs of the generator. Values stay within ``[0, max_value]`` at every step."""
+    """Knobs of the generator. Values stay within ``[0, max_value]`` at every step. The defaults
+    are the training grid of the shipped models: what a user would call ordinary chains."""
 
-    min_ops: int = 2
-    max_ops: int = 6
-    start_range: tuple[int, int] = (1, 99)
+    min_ops: int = 1
+    max_ops: int = 10
+    start_range: tuple[int, int] = (1, 999)
     add_range: tuple[int, int] = (1, 99)  # operand range for + and -
     mul_range: tuple[int, int] = (2, 9)  # operand range for * and //
     ops: tuple[str, ...] = OPS
@@ -199,10 +219,10 @@ def check_steps(chain: Chain, steps: list[str]) -> list[StepCheck]:
     prev_claim: int | None = chain.start
     all_correct = True
     for t, text in enumerate(steps):
-        m = STEP_RE.match(text)
+        eq = parse_equation(text)
         boxed = last_boxed(text)
-        if m:
-            a, op, b, c = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
+        if eq is not None:
+            a, op, b, c = eq
             want = chain.ops[t] if t < len(chain.ops) else None
             arithmetic_ok = op != "//" or b != 0
             arithmetic_ok = arithmetic_ok and apply(a, op, b) == c

@@ -164,6 +164,7 @@ def make_processbench(
     seed: int = 0,
     error_fraction: float = 0.5,
     kinds: Sequence[str] = KINDS,
+    subset: str = "testbed-corruption",
 ) -> list[ProcessBenchSample]:
     """One sample per problem: a corrupted solution with probability ``error_fraction`` (kinds
     drawn uniformly, falling back to another kind where one cannot apply), else the gold one."""
@@ -188,6 +189,6 @@ def make_processbench(
         samples.append(
             ProcessBenchSample(id=f"pb-{p.id}", problem=p.problem, steps=steps, label=label,
                                final_answer_correct=label == -1, generator="reference",
-                               subset="testbed-corruption", meta=meta)
+                               subset=subset, meta=meta)
         )
     return samples
