@@ -10,7 +10,7 @@ from pathlib import Path
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a tiny testbed model", description=__doc__)
     which = p.add_subparsers(dest="model", required=True, metavar="MODEL")
-    pol = which.add_parser("policy", help="the tiny policy (a Qwen2 twin of Qwen2.5-Math-Instruct, ~1.7M parameters)")
+    pol = which.add_parser("policy", help="the tiny policy (a Qwen2 twin of Qwen2.5-Math-Instruct, ~0.86M parameters)")
     pol.add_argument("--out", type=Path, required=True, help="output directory (HF format)")
     pol.add_argument("--seed", type=int, default=0)
     pol.add_argument("--steps", type=int, default=None, help="optimizer steps (default: the shipped recipe's)")
@@ -27,6 +27,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         prm.add_argument("--seed", type=int, default=0)
         prm.add_argument("--steps", type=int, default=None, help="optimizer steps (default: the shipped recipe's)")
         prm.add_argument("--threads", type=int, default=2, help="torch threads; part of the recipe")
+        prm.add_argument("--base", default="tiny-policy",
+                         help="checkpoint to fine-tune from (shipped name or path; its sizes must be the "
+                              "recipe's), as GenPRM starts from R1-Distill-Qwen; 'none': from scratch")
         prm.set_defaults(func=run_prm, kind=name)
 
 
@@ -68,7 +71,7 @@ def run_prm(args: argparse.Namespace) -> int:
 
     if not args.data.is_file():
         raise FileNotFoundError(f"training data not found: {args.data}; make it with `tts prm synth --out {args.data}`")
-    cfg = PRMTrainConfig(seed=args.seed, threads=args.threads)
+    cfg = PRMTrainConfig(seed=args.seed, threads=args.threads, base=None if args.base == "none" else args.base)
     if args.steps is not None:
         if args.steps < 1:
             raise ValueError(f"--steps must be >= 1, got {args.steps}")
@@ -81,6 +84,6 @@ def run_prm(args: argparse.Namespace) -> int:
 
     stats = args.data.with_suffix(".stats.json")  # written beside the data by `tts prm synth`
     synth = json.loads(stats.read_text()) if stats.is_file() else None
-    command = f"tts train {args.kind} --data {args.data} --out {args.out} --seed {cfg.seed} --steps {cfg.steps} --threads {cfg.threads}"
+    command = f"tts train {args.kind} --data {args.data} --out {args.out} --seed {cfg.seed} --steps {cfg.steps} --threads {cfg.threads} --base {args.base}"
     print(f"model card: {write_prm_card(args.out, args.kind, command, synth)}")
     return 0

@@ -82,9 +82,13 @@ def testbed_processbench(limit_per_subset: int | None = None) -> list[ProcessBen
 
 
 if __name__ == "__main__":
+    import argparse
+
     from tts.policy import load_policy
 
-    samples = build(load_policy("hf", seed=0))
+    parser = argparse.ArgumentParser(description="Rebuild the shipped testbed ProcessBench set.")
+    parser.add_argument("--policy", default="tiny-policy", help="the policy whose samples make the -policy subsets")
+    samples = build(load_policy("hf", parser.parse_args().policy, seed=0))
     SHIPPED.parent.mkdir(parents=True, exist_ok=True)
     save_records(SHIPPED, samples)
     for g in sorted({s.subset for s in samples}):

@@ -147,6 +147,10 @@ def write_prm_card(out_dir: str | Path, kind: str, command: str, synth: dict | N
                 f"verdict alone labels the rest: {synth['kept_steps']:,} steps in the loss. RPE labels agree with the "
                 f"exact step labels on {100 * synth['rpe_agrees_with_exact_labels']:.1f} % of the steps they label. "
                 f"Synthesis took {synth['seconds']:.0f} s.\n")
+    ws = training.get("warm_start") or {}
+    start = (f"Fine-tuned from `{ws['base']}` (the policy twin, as the real PRMs start from a math LM): its decoder "
+             f"whole and {ws['embedding_rows_copied']} of {ws['embedding_rows']} embedding rows, matched by token. "
+             if ws else "Trained from scratch. ")
     text = f"""# {title}
 
 A Qwen2-architecture model ({training['parameters']:,} parameters: {cfg['layers']} layers, width {cfg['hidden']},
@@ -163,7 +167,7 @@ Load it with {auto}; in tts it is the model named `tiny-{kind}`.
 {command}
 ```
 
-Deterministic given `--seed` and `--threads`. Training: {cfg['steps']} steps of batch {cfg['batch_size']},
+Deterministic given `--seed`, `--threads` and the base checkpoint. {start}Training: {cfg['steps']} steps of batch {cfg['batch_size']},
 AdamW lr {cfg['lr']} with cosine decay; {training['train_seconds']:.0f} s on 2 CPU cores
 ({training['tokens_per_second']:,} tokens/s); final loss {training['final_loss']:.3f}.
 ProcessBench figures: see the README's PRM benchmark (`python -m benchmarks.prm`).

@@ -34,19 +34,19 @@ PROMPT_FORMAT = "qwen_math_chat"
 @dataclass
 class PolicyTrainConfig:
     seed: int = 0
-    steps: int = 2000
+    steps: int = 2400
     batch_size: int = 32
     lr: float = 2e-3
     warmup: int = 50
     weight_decay: float = 0.01
     threads: int = 2
-    hidden: int = 192
+    hidden: int = 128
     layers: int = 4
     heads: int = 4
     kv_heads: int = 2
-    ffn: int = 512
+    ffn: int = 384
     max_positions: int = 4096  # Qwen2.5-Math-Instruct's context (RoPE: no weights depend on it)
-    refine_share: float = 0.15  # batches of refinement turns after a critic's feedback
+    refine_share: float = 0.1  # batches of refinement turns after a critic's feedback
     # Loss weight of digit tokens: the arithmetic is a few digits among many predictable words,
     # and a tiny model learns it far sooner when its gradient is not diluted by them.
     digit_weight: float = 4.0

@@ -29,6 +29,7 @@ from tts.models.families import PRM_SEPARATOR, qwen25_math_tokenizer, r1_distill
 from tts.models.fit import fit, qwen2_config, token_weights
 from tts.models.qwen2_rm.configuration_qwen2_rm import Qwen2RMConfig
 from tts.models.qwen2_rm.modeling_qwen2_rm import Qwen2ForProcessRewardModel
+from tts.models.warm_start import warm_start
 from tts.policy.base import Prefix
 from tts.prm import protocol as P
 from tts.prm.discriminative import chat_of
@@ -38,7 +39,7 @@ from tts.tasks.jsonl import read_jsonl
 @dataclass
 class PRMTrainConfig:
     seed: int = 0
-    steps: int = 700
+    steps: int = 450
     batch_size: int = 24
     lr: float = 2e-3
     warmup: int = 40
@@ -50,6 +51,9 @@ class PRMTrainConfig:
     kv_heads: int = 2
     ffn: int = 384
     max_positions: int = 16384  # context in config.json (genprm_7b.yaml asks for 16384); longer chats are dropped
+    # The checkpoint the PRM is fine-tuned from (its sizes must be the ones above), as GenPRM is from
+    # R1-Distill-Qwen and Qwen2.5-Math-PRM from Qwen2.5-Math-Instruct; None trains from scratch.
+    base: str | None = "tiny-policy"
     # Loss weights. The reward is read at the verdict word (Yes/No, correct/incorrect), one token
     # in ~130 of a verification: at weight 1 a tiny model settles on the majority verdict long
     # before it learns to read the code's output. Digits carry the step's claim and the check.
@@ -194,6 +198,7 @@ def train_genprm(data: str | Path, out_dir: str | Path, cfg: PRMTrainConfig | No
     weights = np.array([cfg.formats[f] for f in fmts], dtype=float)
     weights /= weights.sum()
     model = Qwen2ForCausalLM(qwen2_config(cfg, tokenizer))
+    started = warm_start(model, tokenizer, cfg.base) if cfg.base else {}
     weights_of = dict.fromkeys(tokenizer.convert_tokens_to_ids(list("0123456789")), cfg.digit_weight)
     weights_of |= dict.fromkeys(verdict_tokens(tokenizer), cfg.verdict_weight)
 
@@ -211,7 +216,7 @@ def train_genprm(data: str | Path, out_dir: str | Path, cfg: PRMTrainConfig | No
 
     metrics = fit(model, cfg, next_batch, "train genprm", progress)
     return _save(model, tokenizer, out_dir, metrics, cfg, data,
-                 {"records": len(records), "dropped_too_long": too_long})
+                 {"records": len(records), "dropped_too_long": too_long, "warm_start": started})
 
 
 def train_dprm(data: str | Path, out_dir: str | Path, cfg: PRMTrainConfig | None = None, progress: bool = True) -> dict:
@@ -232,13 +237,14 @@ def train_dprm(data: str | Path, out_dir: str | Path, cfg: PRMTrainConfig | None
     config = Qwen2RMConfig(**qwen2_config(cfg, tokenizer).to_dict())
     config.auto_map = dict(qwen2_rm.AUTO_MAP)
     model = Qwen2ForProcessRewardModel(config)
+    started = warm_start(model, tokenizer, cfg.base) if cfg.base else {}
 
     def next_batch(rng):
         picks = _similar_lengths(rng, examples, cfg.batch_size)
         return _pad([p[0] for p in picks], [p[1] for p in picks], tokenizer.pad_token_id)
 
     metrics = fit(model, cfg, next_batch, "train dprm", progress)
-    metrics = _save(model, tokenizer, out_dir, metrics, cfg, data, {"records": len(records)})
+    metrics = _save(model, tokenizer, out_dir, metrics, cfg, data, {"records": len(records), "warm_start": started})
     for f in qwen2_rm.FILES:  # the remote code AutoModel loads (config.json's auto_map names it)
         shutil.copyfile(f, Path(out_dir) / f.name)
     return metrics
