@@ -32,3 +32,17 @@ def test_verdict_weight_falls_on_exactly_one_learnt_token_per_judgement():
             else:
                 judged = text.count("**Judgement**")
             assert len(learnt) == judged, fmt
+
+
+def test_operation_weight_falls_on_the_quoted_operation_and_the_codes_operator():
+    # Each GenPRM-with-code turn quotes the previous and the next operation of the problem and
+    # applies one operator in its code: those learnt tokens carry the operation weight.
+    from tts.models.train_prm import operation_tokens
+
+    tok = r1_distill_tokenizer()
+    ops = set(operation_tokens(tok))
+    assert len(ops) == 8
+    for ids, mask in genprm_examples(_records(), tok, seed=0)["code"]:
+        learnt = [t for t, m in zip(ids, mask, strict=True) if m and t in ops]
+        turns = tok.decode(ids).count("**Judgement**")
+        assert turns <= len(learnt) <= 3 * turns

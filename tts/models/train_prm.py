@@ -59,6 +59,10 @@ class PRMTrainConfig:
     # before it learns to read the code's output. Digits carry the step's claim and the check.
     verdict_weight: float = 10.0
     digit_weight: float = 3.0
+    # The operation the problem states next (" Add", " Subtract", ...) and its sign in the code: the
+    # one non-local copy a verification makes. At weight 1 it lagged far behind the digits (teacher-
+    # forced, most wrong verifications had the right numbers and the wrong operation).
+    op_weight: float = 3.0
     # Generative only: shares of the chats written without code / as ThinkPRM.
     formats: dict = field(default_factory=lambda: {"code": 0.7, "nocode": 0.15, "think": 0.15})
 
@@ -127,6 +131,14 @@ def verdict_tokens(tokenizer) -> list[int]:
         raise ValueError(f"{tokenizer.name_or_path!r}: every verdict word must be one token; the family's "
                          "tokenizer keeps them whole (see tts/models/tokenizer.py)")
     return [i[0] for i in ids]
+
+
+def operation_tokens(tokenizer) -> list[int]:
+    """Ids of the words and signs that name an operation in a verification (the problem's phrase
+    the analysis quotes, the operator the code applies)."""
+    words = (" Add", " Subtract", " Multiply", " Divide", " +", " -", " *", " //")
+    ids = [tokenizer(w, add_special_tokens=False).input_ids for w in words]
+    return [i[0] for i in ids if len(i) == 1]
 
 
 def genprm_examples(records: list[dict], tokenizer, seed: int) -> dict[str, list[tuple[list[int], list[bool]]]]:
@@ -200,6 +212,7 @@ def train_genprm(data: str | Path, out_dir: str | Path, cfg: PRMTrainConfig | No
     model = Qwen2ForCausalLM(qwen2_config(cfg, tokenizer))
     started = warm_start(model, tokenizer, cfg.base) if cfg.base else {}
     weights_of = dict.fromkeys(tokenizer.convert_tokens_to_ids(list("0123456789")), cfg.digit_weight)
+    weights_of |= dict.fromkeys(operation_tokens(tokenizer), cfg.op_weight)
     weights_of |= dict.fromkeys(verdict_tokens(tokenizer), cfg.verdict_weight)
 
     examples = {k: sorted(v, key=lambda e: len(e[0])) for k, v in examples.items()}
