@@ -27,6 +27,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         prm.add_argument("--seed", type=int, default=0)
         prm.add_argument("--steps", type=int, default=None, help="optimizer steps (default: the shipped recipe's)")
         prm.add_argument("--threads", type=int, default=2, help="torch threads; part of the recipe")
+        prm.add_argument("--op-weight", type=float, default=None,
+                         help="loss weight of the operation words and operators (default: the recipe's)")
         prm.add_argument("--base", default="tiny-policy",
                          help="checkpoint to fine-tune from (shipped name or path; its sizes must be the "
                               "recipe's), as GenPRM starts from R1-Distill-Qwen; 'none': from scratch")
@@ -76,6 +78,8 @@ def run_prm(args: argparse.Namespace) -> int:
         if args.steps < 1:
             raise ValueError(f"--steps must be >= 1, got {args.steps}")
         cfg.steps = args.steps
+    if args.op_weight is not None:
+        cfg.op_weight = args.op_weight
     train = train_genprm if args.kind == "genprm" else train_dprm
     metrics = train(args.data, args.out, cfg)
     print(json.dumps({k: v for k, v in metrics.items() if k != "config"}, indent=2))
@@ -84,6 +88,6 @@ def run_prm(args: argparse.Namespace) -> int:
 
     stats = args.data.with_suffix(".stats.json")  # written beside the data by `tts prm synth`
     synth = json.loads(stats.read_text()) if stats.is_file() else None
-    command = f"tts train {args.kind} --data {args.data} --out {args.out} --seed {cfg.seed} --steps {cfg.steps} --threads {cfg.threads} --base {args.base}"
+    command = f"tts train {args.kind} --data {args.data} --out {args.out} --seed {cfg.seed} --steps {cfg.steps} --threads {cfg.threads} --op-weight {cfg.op_weight} --base {args.base}"
     print(f"model card: {write_prm_card(args.out, args.kind, command, synth)}")
     return 0

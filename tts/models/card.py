@@ -148,7 +148,7 @@ def write_prm_card(out_dir: str | Path, kind: str, command: str, synth: dict | N
                 f"exact step labels on {100 * synth['rpe_agrees_with_exact_labels']:.1f} % of the steps they label. "
                 f"Synthesis took {synth['seconds']:.0f} s.\n")
     ws = training.get("warm_start") or {}
-    start = (f"Fine-tuned from `{ws['base']}` (the policy twin, as the real PRMs start from a math LM): its decoder "
+    start = (f"Fine-tuned from {ws['base']} (the policy twin, as the real PRMs start from a math LM): its decoder "
              f"whole and {ws['embedding_rows_copied']} of {ws['embedding_rows']} embedding rows, matched by token. "
              if ws else "Trained from scratch. ")
     text = f"""# {title}
