@@ -21,7 +21,9 @@ def test_synth_train_and_eval_commands(tmp_path, capsys):
     assert main(["prm", "eval", "--kind", "dprm", "--model", str(tmp_path / "dprm"), "--limit", "4",
                  "--out", str(result)]) == 0
     assert "average F1" in capsys.readouterr().out
-    assert len(json.loads(result.read_text())["predictions"]) == 8
+    from tts.evaluation.testbed_set import testbed_processbench
+
+    assert len(json.loads(result.read_text())["predictions"]) == len(testbed_processbench(4))  # 4 per subset
 
 
 def test_shipped_genprm_eval_command(capsys):

@@ -17,4 +17,5 @@ def test_solution_stats_counts_the_first_error_hazard():
 def test_splits_are_fixed():
     a = testbed_split("test")
     assert len(a) == 500 and a == testbed_split("test")
-    assert {len(x.steps) - 1 for x in a} == {3, 4, 5}
+    assert {len(x.steps) - 1 for x in a} == set(range(1, 11))  # the training grid's 1-10 operations
+    assert {len(x.steps) - 1 for x in testbed_split("long")} == set(range(11, 15))

@@ -99,7 +99,7 @@ def test_empty_and_bad_requests(policy):
 
 
 def test_prompt_longer_than_context_is_a_defined_result(policy):
-    long = Prefix("Start with 1. " + "Add 2. " * 400 + "What is the result?")
+    long = Prefix("Start with 1. " + "Add 2. " * 1500 + "What is the result?")
     short = Prefix(PROBLEMS[0].problem)
     out = policy.generate([long, short], n=2, sampling=GREEDY)
     assert [c.finish_reason for c in out[0]] == [STOP_PROMPT_TOO_LONG] * 2

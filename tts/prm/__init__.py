@@ -32,6 +32,10 @@ def load_prm(kind: str = "genprm", model: str | Path | None = None, backend: str
     if kind == "dprm":
         from tts.policy import engine_options
 
+        if kwargs.pop("base_url", None) is not None:
+            raise ValueError("kind='dprm' runs in this process (a reward head, not a served generator); "
+                             "base_url is for the generative kinds with backend='http'")
+
         opts = engine_options("hf", engine_kwargs, **keys)
         if "max_model_len" in opts:
             opts["max_length"] = opts.pop("max_model_len")
