@@ -1,4 +1,4 @@
-"""One N=16 sample pool on 64 problems reads majority and best-of-N at N = 1, 2, 4, 8 as well as
+"""One N=16 sample pool on 32 problems reads majority and best-of-N at N = 1, 2, 4, 8 as well as
 direct runs at those N measure them (within their intervals), for the tokens of the one run."""
 
 from __future__ import annotations
@@ -10,7 +10,12 @@ from tts.experiments.runner import run_local
 from tts.experiments.store import ResultStore, read_records
 from tts.experiments.table import summarize
 
-BASE = ["experiment=smoke", "dataset.limit=64", "budget.per_problem=1024", "store_trees=false"]
+PROBLEMS = 32
+# 16 whole solutions of at most 448 tokens each fit the budget, so no sample of the pool is cut
+# short by its share of it, and sample i of the pool is sample i of a direct run. The derivation
+# does not depend on which PRM scored the samples; the discriminative twin scores a solution in
+# one forward pass, where the GenPRM would spend most of the suite's time on 1,500 verifications.
+BASE = ["experiment=smoke", f"dataset.limit={PROBLEMS}", "budget.per_problem=7168", "store_trees=false", "prm=dprm"]
 
 
 @pytest.mark.slow
@@ -22,7 +27,7 @@ def test_pool_derived_accuracies_agree_with_direct_runs(tmp_path):
     run_local(pool_cells + direct_cells, store, progress=False)
     records = read_records(path)
     pools = [r for r in records if r["strategy"] == "pool"]
-    assert len(pools) == 64 and all(len(r["extra"]["pool"]) == 16 for r in pools)
+    assert len(pools) == PROBLEMS and all(len(r["extra"]["pool"]) == 16 for r in pools)
 
     direct_cells_ids = {r["cell"] for r in records if r["strategy"] in ("majority", "best_of_n")}
     direct = {}
@@ -48,6 +53,6 @@ def test_pool_derived_accuracies_agree_with_direct_runs(tmp_path):
         if r["strategy"] == "majority":
             assert r["spend"]["policy_generated"] == sum(s["policy_tokens"] for s in by_problem[r["problem_id"]][: r["n"]])
     pool_tokens = sum(r["spend"]["policy_generated"] for r in pools)
-    assert pooled[("majority", 16)]["policy_tokens"] == pytest.approx(pool_tokens / 64, abs=0.1)
+    assert pooled[("majority", 16)]["policy_tokens"] == pytest.approx(pool_tokens / PROBLEMS, abs=0.1)
     for n in (1, 2, 4, 8):  # derived N costs N/16 of the pool, as N of its samples do on average
-        assert pooled[("best_of_n", n)]["policy_tokens"] == pytest.approx(pool_tokens / 64 * n / 16, abs=0.1)
+        assert pooled[("best_of_n", n)]["policy_tokens"] == pytest.approx(pool_tokens / PROBLEMS * n / 16, abs=0.1)
