@@ -5,24 +5,27 @@ from __future__ import annotations
 
 import pytest
 
+from tts import StepSettings
 from tts.experiments.grid import compose_cells
 from tts.experiments.runner import run_local
 from tts.experiments.store import ResultStore, read_records
 from tts.experiments.table import summarize
 
 PROBLEMS = 32
-# 16 whole solutions of at most 448 tokens each fit the budget, so no sample of the pool is cut
-# short by its share of it, and sample i of the pool is sample i of a direct run. The derivation
-# does not depend on which PRM scored the samples; the discriminative twin scores a solution in
-# one forward pass, where the GenPRM would spend most of the suite's time on 1,500 verifications.
-BASE = ["experiment=smoke", f"dataset.limit={PROBLEMS}", "budget.per_problem=7168", "store_trees=false", "prm=dprm"]
+POOL = 16
+# The budget fits POOL whole solutions at the solution cap, so no sample of the pool is cut short
+# by its share of it, and sample i of the pool is sample i of a direct run. The derivation does
+# not depend on which PRM scored the samples; the discriminative twin scores a solution in one
+# forward pass, where the GenPRM would spend most of the suite's time verifying ~1,000 solutions.
+BUDGET = POOL * StepSettings().max_solution_tokens
+BASE = ["experiment=smoke", f"dataset.limit={PROBLEMS}", f"budget.per_problem={BUDGET}", "store_trees=false", "prm=dprm"]
 
 
 @pytest.mark.slow
 def test_pool_derived_accuracies_agree_with_direct_runs(tmp_path):
     path = tmp_path / "results.jsonl"
     store = ResultStore(path)
-    _, pool_cells = compose_cells([*BASE, "strategy=pool", "n=16"])
+    _, pool_cells = compose_cells([*BASE, "strategy=pool", f"n={POOL}"])
     _, direct_cells = compose_cells([*BASE, "strategy=majority,best_of_n", "n=1,2,4,8"])
     run_local(pool_cells + direct_cells, store, progress=False)
     records = read_records(path)
