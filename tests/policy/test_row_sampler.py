@@ -24,13 +24,17 @@ def test_warp_matches_transformers_warpers(temperature, top_k, top_p):
 def test_rows_draw_from_their_own_stream_in_proportion():
     probs = torch.tensor([0.1, 0.6, 0.3])
     scores = probs.log().expand(4000, 3).clone()
-    sampler = RowSampler(list(range(4000)), steps=1, prompt_width=2, sampling=Sampling(temperature=1.0))
-    out = sampler(torch.zeros(4000, 2, dtype=torch.long), scores)
-    tokens = out.argmax(-1)
-    assert torch.isinf(out).sum(-1).eq(2).all()  # exactly one allowed token per row
+    sampler = RowSampler(list(range(4000)), steps=1, sampling=Sampling(temperature=1.0))
+    tokens = sampler.pick(scores, 0, torch.arange(4000))
     freq = torch.bincount(tokens, minlength=3).float() / 4000
     assert torch.allclose(freq, probs, atol=0.03)
-    # A row's draw depends only on its own seed.
-    alone = RowSampler([17], steps=1, prompt_width=2, sampling=Sampling(temperature=1.0))(
-        torch.zeros(1, 2, dtype=torch.long), scores[:1])
-    assert alone.argmax(-1).item() == tokens[17].item()
+    # A row's draw depends only on its own stream, wherever it stands in the batch.
+    assert sampler.pick(scores[:1], 0, torch.tensor([17])).item() == tokens[17].item()
+    alone = RowSampler([17], steps=1, sampling=Sampling(temperature=1.0))
+    assert alone.pick(scores[:1], 0, torch.tensor([0])).item() == tokens[17].item()
+
+
+def test_a_zero_probability_token_is_never_drawn():
+    scores = torch.tensor([[0.0, float("-inf"), 0.0]]).expand(500, 3).clone()
+    tokens = RowSampler(list(range(500)), steps=1, sampling=Sampling(temperature=1.0)).pick(scores, 0, torch.arange(500))
+    assert not (tokens == 1).any()

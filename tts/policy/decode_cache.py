@@ -66,6 +66,19 @@ class PreallocatedLayer(DynamicLayer):
         self.keys, self.values = self._k[..., : self._len, :], self._v[..., : self._len, :]
         return self.keys, self.values
 
+    def batch_select_indices(self, indices: torch.Tensor) -> None:
+        """Keep the batch rows ``indices`` (the decode loop drops finished rows), copying only the
+        filled part of the buffer."""
+        if not self._owns():
+            super().batch_select_indices(indices)
+            return
+        k = self._k.new_empty((len(indices), *self._k.shape[1:]))
+        v = self._v.new_empty((len(indices), *self._v.shape[1:]))
+        k[..., : self._len, :] = self.keys.index_select(0, indices)
+        v[..., : self._len, :] = self.values.index_select(0, indices)
+        self._k, self._v = k, v
+        self.keys, self.values = self._k[..., : self._len, :], self._v[..., : self._len, :]
+
 
 def decode_cache(config, capacity: int, rows: list[tuple[list | None, int]] | None = None, width: int = 0,
                  n: int = 1) -> DynamicCache:

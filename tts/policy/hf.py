@@ -10,8 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
-from transformers import LogitsProcessorList
 
+from tts.policy.attention import attention_for
 from tts.policy.base import (
     STOP_CONTEXT,
     STOP_DELIMITER,
@@ -26,6 +26,7 @@ from tts.policy.base import (
     too_long,
 )
 from tts.policy.decode_cache import decode_cache
+from tts.policy.hf_decode import decode
 from tts.policy.kv_cache import PrefixKVCache
 from tts.policy.model_path import resolve_model_path
 from tts.policy.row_sampler import RowSampler, row_seed
@@ -57,7 +58,8 @@ class HFPolicy(PolicyBase):
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype)).to(self.device).eval()
+        self.model = AutoModelForCausalLM.from_pretrained(
+            path, dtype=getattr(torch, dtype), attn_implementation=attention_for(self.device)).to(self.device).eval()
         self.max_model_len = max_model_len or int(self.model.config.max_position_embeddings)
         self.eos_ids = self._eos_ids()
         self.prefix_cache = PrefixKVCache(int(prefix_cache_gb * 2**30)) if prefix_cache_gb > 0 else None
@@ -127,8 +129,7 @@ class HFPolicy(PolicyBase):
         mask = torch.tensor(masks, device=self.device)
         self.prefill_prompt += sum(map(len, encoded))
         self.prefill_computed += sum(len(e) - m for e, m in zip(encoded, reuse, strict=True))
-        # Each sequence may use the context its own prompt leaves; the batch runs to the longest
-        # allowance and longer-prompt sequences are cut at theirs afterwards.
+        # Each sequence may use the context its own prompt leaves, and stops at its own allowance.
         budgets = [min(cap, self.max_model_len - len(e)) for cap, e in zip(caps, encoded, strict=True)]
         n, copies = greedy_split(n, sampling)
         # Rows are the prompts repeated n times; sampled rows draw from their own seeded stream
@@ -138,66 +139,38 @@ class HFPolicy(PolicyBase):
         past = decode_cache(self.model.config, width + steps,
                             [(entry.layers if entry is not None else None, m) for (entry, _), m in zip(hits, reuse, strict=True)],
                             cached_w, n)
-        processors = [] if sampling.greedy else [RowSampler(
-            [row_seed(s, j) for s in seeds for j in range(n)], steps, width, sampling)]
-        gen = self.model.generate(
-            input_ids=input_ids, attention_mask=mask, max_new_tokens=steps, do_sample=False,
-            logits_processor=LogitsProcessorList(processors), pad_token_id=pad, eos_token_id=sorted(self.eos_ids),
-            stop_strings=list(stops) or None, tokenizer=self.tokenizer if stops else None,
-            return_dict_in_generate=True, output_logits=True, past_key_values=past,
-        )
-        generated = gen.sequences[:, width:]
-        new_tokens = generated.tolist()
-        # Log-probs under the raw model distribution (as vLLM reports them by default), one step
-        # at a time: a [batch, steps, vocab] tensor would not fit for a 150k-token vocabulary.
-        chosen, top_ids, top_vals = [], [], []
-        for t, step in enumerate(gen.logits):
-            logp = step.float().log_softmax(-1)
-            chosen.append(logp.gather(-1, generated[:, t : t + 1]).squeeze(-1))
-            if top_logprobs:
-                vals, ids = logp.topk(min(top_logprobs, logp.shape[-1]), dim=-1)
-                top_ids.append(ids)
-                top_vals.append(vals)
-        chosen = torch.stack(chosen, dim=1).tolist()
-        if top_logprobs:
-            top_ids = torch.stack(top_ids, dim=1).tolist()  # [rows, steps, k]
-            top_vals = torch.stack(top_vals, dim=1).tolist()
+        sampler = None if sampling.greedy else RowSampler([row_seed(s, j) for s in seeds for j in range(n)], steps, sampling)
+        prompts = [e for e in encoded for _ in range(n)]
+
+        def keep(row: int, layers: list, fed: list[int]) -> None:
+            self.prefix_cache.store(prompts[row] + fed, layers)
+
+        out = decode(self.model, input_ids, mask, past, cached_w, [b for b in budgets for _ in range(n)], self.eos_ids,
+                     self._stop_check(stops), sampler, top_logprobs, keep if self.prefix_cache is not None else None)
+        if self.prefill_log is not None:  # what each row computed, for the perfect-cache comparison
+            self.prefill_log.append([(e, toks[:fed]) for e, toks, fed in zip(prompts, out.tokens, out.fed, strict=True)])
         results = []
         for i, e in enumerate(encoded):
-            cands = []
-            for j in range(n):
-                row = i * n + j
-                tops = [dict(zip(ids, vals, strict=True)) for ids, vals in zip(top_ids[row], top_vals[row], strict=True)] \
-                    if top_logprobs else []
-                cands.append(replace(self._candidate(new_tokens[row], chosen[row], tops, len(e), budgets[i], stops,
-                                                     include_stop), cached_tokens=reuse[i]))
+            cands = [replace(self._candidate(out.tokens[row], out.logprobs[row], out.top[row], len(e), budgets[i], stops,
+                                             include_stop), cached_tokens=reuse[i])
+                     for row in range(i * n, (i + 1) * n)]
             results.append(repeat_candidates(cands, copies))
-        self._keep(encoded, n, mask, new_tokens, [c.generated_tokens for r in results for c in r[:: copies]],
-                   gen.past_key_values)
         return results
 
-    def _keep(self, encoded: list[list[int]], n: int, mask: torch.Tensor, new_tokens: list[list[int]],
-              ends: list[int], cache) -> None:
-        """Store each row's computed sequence (the prompt and its generated tokens up to where the
-        candidate ended, as far as they were fed back) in the prefix cache, and log it for the
-        perfect-cache comparison."""
-        steps = len(new_tokens[0]) if new_tokens else 0
-        log = []
-        for i, e in enumerate(encoded):
-            for j in range(n):
-                row = i * n + j
-                toks = new_tokens[row]
-                fed = min(ends[row], steps - 1)  # the last token was sampled, never fed
-                log.append((e, toks[:fed]))
-                if self.prefix_cache is None or cache is None:
-                    continue
-                where = mask[row].nonzero().squeeze(-1)
-                where = torch.cat([where, torch.arange(mask.shape[1], mask.shape[1] + fed, device=self.device)])
-                layers = [(layer.keys[row].index_select(1, where), layer.values[row].index_select(1, where))
-                          for layer in cache.layers]
-                self.prefix_cache.store(e + toks[:fed], layers)
-        if self.prefill_log is not None:
-            self.prefill_log.append(log)
+    def _stop_check(self, stops: tuple[str, ...]):
+        """Whether a row's generated tokens contain a stop string, looking at the tail where a
+        string that was not there one token ago must end (every token decodes to at least one
+        character, so a string of c characters lies within its last c + 1 tokens)."""
+        if not stops:
+            return None
+        tail = max(map(len, stops)) + 1
+        decode_ = self.tokenizer.decode
+
+        def stopped(tokens: list[int]) -> bool:
+            text = decode_(tokens[-tail:], skip_special_tokens=True)
+            return any(s in text for s in stops)
+
+        return stopped
 
     def _candidate(self, tokens: list[int], logprobs: list[float], tops: list[dict[int, float]],
                    prompt_len: int, budget: int, stops: tuple[str, ...], include_stop: bool) -> StepCandidate:

@@ -1,9 +1,8 @@
 """Sampling with one seeded random stream per batch row, for the HF backend.
 
-``generate(do_sample=True)`` draws every row from the global torch stream, so a row's sample
-depends on the rows beside it. Here generation runs greedy and this processor does the sampling
-(temperature, top-k, top-p, then inverse-CDF with the row's own pre-drawn uniforms) and leaves a
-single allowed token per row, which greedy then picks.
+Drawing from the global torch stream would make a row's sample depend on the rows beside it. Here
+each row has its own pre-drawn uniforms: temperature, top-k and top-p shape the distribution, then
+the row's uniform for that position picks a token by inverse CDF.
 """
 
 from __future__ import annotations
@@ -35,22 +34,21 @@ def warp(scores: torch.Tensor, temperature: float, top_k: int, top_p: float) -> 
 
 
 class RowSampler:
-    """A logits processor that samples each row from its own stream of uniforms."""
+    """Picks each row's next token from its own stream of uniforms."""
 
-    def __init__(self, seeds: list[int], steps: int, prompt_width: int, sampling: Sampling) -> None:
+    def __init__(self, seeds: list[int], steps: int, sampling: Sampling) -> None:
         self.uniforms = torch.stack([torch.rand(steps, generator=torch.Generator().manual_seed(s), dtype=torch.float64)
                                      for s in seeds])
-        self.prompt_width = prompt_width
         self.sampling = sampling
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        t = input_ids.shape[1] - self.prompt_width
+    def pick(self, scores: torch.Tensor, t: int, rows: torch.Tensor) -> torch.Tensor:
+        """The tokens drawn at position ``t`` for the batch rows whose streams are ``rows``
+        (``scores``: their logits, ``[len(rows), vocab]``)."""
         s = self.sampling
         probs = warp(scores, s.temperature, s.top_k, s.top_p).double()
         cdf = probs.cumsum(-1)
-        u = self.uniforms[:, t : t + 1].to(cdf.device) * cdf[:, -1:]
+        u = self.uniforms[rows, t : t + 1].to(cdf.device) * cdf[:, -1:]
         token = torch.searchsorted(cdf, u).clamp_(max=scores.shape[-1] - 1)
         # Never land on a zero-probability token at the edge of the CDF.
         token = torch.where(probs.gather(-1, token) > 0, token, probs.argmax(-1, keepdim=True))
-        out = torch.full_like(scores, float("-inf"))
-        return out.scatter_(-1, token, 0.0)
+        return token.squeeze(-1)
