@@ -3,7 +3,7 @@
 transformers' ``DynamicLayer`` grows by ``torch.cat``, which copies the whole cache for every
 decoded token: on a batch of long GenPRM chats that copy cost more than the model itself (it was a
 third of batched verification's wall time on the CPU). ``PreallocatedLayer`` keeps a buffer sized
-for the whole generation (prompt width + new tokens, known before ``generate`` starts) and exposes
+for the whole generation (prompt width + new tokens, known before decoding starts) and exposes
 the filled part as a view; it only reallocates, doubling, if a caller runs past that size.
 """
 
@@ -82,7 +82,7 @@ class PreallocatedLayer(DynamicLayer):
 
 def decode_cache(config, capacity: int, rows: list[tuple[list | None, int]] | None = None, width: int = 0,
                  n: int = 1) -> DynamicCache:
-    """A cache for one ``generate`` call of at most ``capacity`` positions. ``rows`` seeds it with
+    """A cache for one batched decode of at most ``capacity`` positions. ``rows`` seeds it with
     each prompt's cached keys and values: ``(layers, m)`` puts the first ``m`` positions of
     ``layers`` (per layer ``([heads, tokens, dim] keys, values)``; None when ``m`` is 0) at the right
     of the first ``width`` columns, zeros to their left (masked out, but a finite 0 weight times

@@ -1,4 +1,4 @@
-"""Hugging Face transformers backend: batched ``generate`` with KV cache and left padding.
+"""Hugging Face transformers backend: batched decoding (``hf_decode``) with a KV cache and left padding.
 
 The CPU default (on tiny models it is as fast as vLLM and starts in a second) and the fallback
 where vLLM is absent.
