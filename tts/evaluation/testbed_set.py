@@ -9,7 +9,7 @@ subsets, like ProcessBench's per-source subsets, whose F1s are averaged:
   where fewer than a fifth of either kind can be had).
 
 Families: ``testbed`` (the in-grid test split), and the out-of-grid splits ``long`` (more
-operations than any training chain) and ``large`` (four-digit starts).
+operations than any training chain) and ``large`` (three-digit operands of + and -).
 
 Rebuild with ``python -m tts.evaluation.testbed_set`` (deterministic on the HF backend).
 """

@@ -118,8 +118,9 @@ Load it with `AutoModelForCausalLM.from_pretrained`, `vllm.LLM(model=...)` or
 
 PRM_KINDS = {
     "genprm": ("tiny-genprm: the embedded testbed's generative PRM",
-               "writes GenPRM-format verifications (analysis, Python code that recomputes the step from the "
-               "problem and the previous step, the executed output, a Yes/No judgement); a share of its "
+               "writes GenPRM-format verifications (analysis; Python code that computes the problem's chain of "
+               "values in the solution's interpreter at paragraph 1 and checks each paragraph's equation against "
+               "it; the executed output; a Yes/No judgement); a share of its "
                "training chats is written without code (the no-code ablation) and as ThinkPRM verifications, "
                "so it serves `genprm`, `genprm-nocode` and `thinkprm`",
                "`AutoModelForCausalLM.from_pretrained`, `vllm.LLM(model=...)` or the vLLM OpenAI server"),
