@@ -3,7 +3,7 @@ import pytest
 from tts.data.rationale import genprm_turn, rationales, think_turn
 from tts.data.rpe import rpe_labels
 from tts.prm import protocol as P
-from tts.sandbox import SandboxPool, Snippet
+from tts.sandbox import SandboxPool
 from tts.tasks import generate_problems
 from tts.tasks.arithmetic import check_steps, parse_problem
 from tts.tasks.corrupt import make_processbench
@@ -32,32 +32,27 @@ PROBLEM = "Start with 37. Add 48. Multiply by 3. Divide by 4, rounding down. Wha
 
 @pytest.mark.parametrize("steps, verdicts", [
     (["37 + 48 = 85", "85 * 3 = 255", "255 // 4 = 63", "The answer is \\boxed{63}"], [True] * 4),
-    # Judged against the problem's chain: a right operation on a wrong carried value is wrong.
-    (["37 + 48 = 85", "85 * 3 = 254", "254 // 4 = 63", "The answer is \\boxed{63}"], [True, False, False, True]),
-    (["37 + 48 = 85", "85 * 3 = 250", "250 // 4 = 62", "The answer is \\boxed{62}"], [True, False, False, False]),
+    (["37 + 48 = 85", "85 * 3 = 254", "254 // 4 = 63", "The answer is \\boxed{63}"], [True, False, True, True]),
     (["37 + 48 = 85", "85 + 3 = 88"], [True, False]),  # wrong operation
     (["37 + 48 = 85", "86 * 3 = 258"], [True, False]),  # miscopied carried value
-    (["37 + 48 = 85", "85 * 3 = 255", "254 // 4 = 63"], [True, True, False]),  # the right value from a miscopied one
-    (["37 + 48 = 85", "85 * 3 = 255", "255 // 4 = 63", "63 + 1 = 64"], [True, True, True, False]),  # past the chain's end
     (["37 + 48 = 85", "85 * 4 = 340"], [True, False]),  # wrong operand
     (["37 + 48 = 85", "The answer is \\boxed{85}"], [True, False]),  # answered too early
     (["37 + 48 = 85", "85 * 3 = 255", "255 // 4 = 63", "The answer is \\boxed{64}"], [True, True, True, False]),
     (["thirty-seven plus"], [False]),
 ])
-def test_rationale_checks_each_step_against_the_problems_chain(steps, verdicts):
+def test_rationale_checks_the_problem_and_the_previous_step(steps, verdicts):
     rs = rationales(PROBLEM, steps)
     assert [r.verdict for r in rs] == verdicts
 
 
 def test_rationale_code_really_prints_its_verdict():
-    """The written code, executed in the sandbox one paragraph at a time in the solution's
-    interpreter chain (as GenPRM runs it), prints what the rationale claims."""
+    """The written code, executed in the sandbox, prints what the rationale claims."""
     problems = generate_problems(30, seed=5)
     samples = make_processbench(problems, seed=5, error_fraction=0.7)
     with SandboxPool(workers=1) as pool:
-        for k, s in enumerate(samples):
+        for s in samples:
             rs = rationales(s.problem, s.steps)
-            outs = [pool.run([Snippet((k, i), r.code, (k, i - 1) if i else None)])[0] for i, r in enumerate(rs)]
+            outs = pool.run([__import__("tts.sandbox", fromlist=["Snippet"]).Snippet(i, r.code) for i, r in enumerate(rs)])
             assert [o.output.strip() for o in outs] == [r.output for r in rs]
             exact = [c.correct for c in check_steps(parse_problem(s.problem), s.steps)]
             first_exact = exact.index(False) if False in exact else -1
@@ -69,9 +64,7 @@ def test_turn_formats_follow_the_protocol():
     r = rationales(PROBLEM, ["37 + 48 = 86"])[0]
     turn = genprm_turn(1, r)
     assert turn.startswith(P.ANALYZE_START.format(index=1))
-    assert P.last_code(turn).endswith("\nprint(values[1 - 1] == 37 and values[1] == 37 + 48 == 86)") and "problem = " in P.last_code(turn)
-    second = rationales(PROBLEM, ["37 + 48 = 85", "85 * 3 = 255"])[1]
-    assert P.last_code(genprm_turn(2, second)) == "print(values[2 - 1] == 85 and values[2] == 85 * 3 == 255)"
+    assert P.last_code(turn) == "print(37 + 48 == 86)"
     assert "[Code Output]\n\n```\nFalse\n```\n</verify>" in turn
     assert P.verdict_of(turn) is False and turn.endswith(P.OUTPUT_END)
     assert "<verify>" not in genprm_turn(1, r, code=False)

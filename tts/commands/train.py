@@ -58,12 +58,12 @@ def evaluate_and_card(args: argparse.Namespace, cfg) -> None:
     from tts.tasks.splits import testbed_split
 
     policy = load_policy("hf", args.out, seed=0)
-    samples, temperature = 16, 0.8
-    table = evaluate_policy(policy, testbed_split("test"), samples=samples, temperature=temperature)
+    samples, temperature, limit = 16, 0.8, 200
+    table = evaluate_policy(policy, testbed_split("test", limit=limit), samples=samples, temperature=temperature)
     print(format_table(table))
     command = (f"tts train policy --out {args.out} --seed {cfg.seed} --steps {cfg.steps} "
                f"--threads {cfg.threads} --evaluate")
-    card = write_policy_card(args.out, command, {"split": "test", "backend": "hf", "samples": samples,
+    card = write_policy_card(args.out, command, {"split": "test", "limit": limit, "backend": "hf", "samples": samples,
                                                  "temperature": temperature, "table": table})
     print(f"model card: {card}")
 

@@ -102,7 +102,7 @@ loss on solution tokens only; {training['train_seconds']:.0f} s on 2 CPU cores
 
 Testbed split `{evaluation['split']}` ({evaluation['table'][-1]['problems']} problems), backend
 `{evaluation['backend']}`, {evaluation['samples']} samples at T={evaluation['temperature']}
-(`tts eval policy --split {evaluation['split']} --samples {evaluation['samples']}`).
+(`tts eval policy --split {evaluation['split']} --limit {evaluation['table'][-1]['problems']} --samples {evaluation['samples']}`).
 `step_err` is the share of wrong steps among steps whose earlier steps were all right.
 
 {table}
@@ -118,9 +118,8 @@ Load it with `AutoModelForCausalLM.from_pretrained`, `vllm.LLM(model=...)` or
 
 PRM_KINDS = {
     "genprm": ("tiny-genprm: the embedded testbed's generative PRM",
-               "writes GenPRM-format verifications (analysis; Python code that computes the problem's chain of "
-               "values in the solution's interpreter at paragraph 1 and checks each paragraph's equation against "
-               "it; the executed output; a Yes/No judgement); a share of its "
+               "writes GenPRM-format verifications (analysis, Python code that recomputes the step from the "
+               "problem and the previous step, the executed output, a Yes/No judgement); a share of its "
                "training chats is written without code (the no-code ablation) and as ThinkPRM verifications, "
                "so it serves `genprm`, `genprm-nocode` and `thinkprm`",
                "`AutoModelForCausalLM.from_pretrained`, `vllm.LLM(model=...)` or the vLLM OpenAI server"),
@@ -148,6 +147,10 @@ def write_prm_card(out_dir: str | Path, kind: str, command: str, synth: dict | N
                 f"verdict alone labels the rest: {synth['kept_steps']:,} steps in the loss. RPE labels agree with the "
                 f"exact step labels on {100 * synth['rpe_agrees_with_exact_labels']:.1f} % of the steps they label. "
                 f"Synthesis took {synth['seconds']:.0f} s.\n")
+    if synth:  # the data's own command first, so the card reproduces the checkpoint from nothing
+        c = synth["config"]
+        command = (f"tts prm synth --out {training['data']} --backend hf --problems {c['problems']} "
+                   f"--samples {c['samples']} --rollouts {c['rollouts']} --eps {c['eps']} --seed {c['seed']}\n{command}")
     ws = training.get("warm_start") or {}
     start = (f"Fine-tuned from {ws['base']} (the policy twin, as the real PRMs start from a math LM): its decoder "
              f"whole and {ws['embedding_rows_copied']} of {ws['embedding_rows']} embedding rows, matched by token. "
