@@ -31,11 +31,22 @@ def test_digits_are_single_tokens_and_text_round_trips():
     assert "Ġgives" in pieces  # a word with its leading space is one merged token, as in Qwen2
 
 
-def test_merges_are_learnt_deterministically():
-    family.bpe_vocab.cache_clear()
-    first = family.bpe_vocab()
-    family.bpe_vocab.cache_clear()
-    assert family.bpe_vocab() == first
+def test_merges_are_learnt_deterministically(tmp_path):
+    first = family.learn_bpe_vocab()
+    assert family.learn_bpe_vocab() == first
+    path = family.save_bpe_vocab(tmp_path / "bpe.json", *first)
+    saved = json.loads(path.read_text())
+    assert saved["vocab"] == first[0] and [tuple(m) for m in saved["merges"]] == first[1]
+
+
+def test_every_shipped_checkpoint_is_on_the_frozen_vocabulary():
+    """The family's vocabulary is frozen (tts/assets/tokenizer/bpe.json): each checkpoint's BPE is
+    exactly it, its own special tokens after it."""
+    vocab, merges = family.bpe_vocab()
+    for name in ("policy", "genprm", "dprm"):
+        model = json.loads((shipped_model(f"tiny-{name}") / "tokenizer.json").read_text())["model"]
+        assert {t: i for t, i in model["vocab"].items() if t in vocab} == vocab
+        assert [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in model["merges"]] == merges
 
 
 def test_verdict_words_are_tokens_of_their_own_after_a_brace():

@@ -1,4 +1,4 @@
-"""``tts train policy``: train the testbed's tiny models (deterministic given seed and threads)."""
+"""``tts train policy|genprm|dprm|tokenizer``: train the testbed's tiny models (deterministic given seed and threads)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     pol.add_argument("--evaluate", action="store_true",
                      help="then measure accuracy on the test split and write the model card (README.md)")
     pol.set_defaults(func=run_policy)
+    tok = which.add_parser("tokenizer", help="re-learn the family's BPE vocabulary from the testbed's text")
+    tok.add_argument("--out", type=Path, required=True,
+                     help="where to write it (the shipped one is tts/assets/tokenizer/bpe.json; replacing it "
+                          "means retraining every shipped checkpoint, whose embedding rows follow its ids)")
+    tok.set_defaults(func=run_tokenizer)
     for name, helptext in (("genprm", "the tiny generative PRM (GenPRM format, with code; also no-code and ThinkPRM)"),
                            ("dprm", "the tiny discriminative PRM (separator token, two-class head)")):
         prm = which.add_parser(name, help=helptext)
@@ -33,6 +38,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                          help="checkpoint to fine-tune from (shipped name or path; its sizes must be the "
                               "recipe's), as GenPRM starts from R1-Distill-Qwen; 'none': from scratch")
         prm.set_defaults(func=run_prm, kind=name)
+
+
+def run_tokenizer(args: argparse.Namespace) -> int:
+    from tts.models.tokenizer import learn_bpe_vocab, save_bpe_vocab
+
+    vocab, merges = learn_bpe_vocab()
+    print(f"{len(vocab)} tokens, {len(merges)} merges -> {save_bpe_vocab(args.out, vocab, merges)}")
+    return 0
 
 
 def run_policy(args: argparse.Namespace) -> int:

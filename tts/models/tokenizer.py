@@ -2,7 +2,8 @@
 
 Byte-level BPE with Qwen2's pre-tokenization (its split regex, so digits are one token each and
 arithmetic stays learnable; NFC; byte-level alphabet), merges learnt here on the testbed's own text
-(problems, solutions, verifications, the protocols' fixed strings). One vocabulary serves every
+(problems, solutions, verifications, the protocols' fixed strings) once, and shipped frozen in
+``tts/assets/tokenizer/bpe.json`` (``tts train tokenizer`` re-learns it). One vocabulary serves every
 shipped model; each checkpoint adds the special tokens of the model it stands in for (Qwen2.5's
 ``<|im_start|>`` family, or DeepSeek-R1-Distill-Qwen's ``<｜User｜>`` family for GenPRM), as the real
 checkpoints add theirs to Qwen2's BPE. Saved as a ``Qwen2Tokenizer``, so
@@ -14,6 +15,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
@@ -65,9 +68,26 @@ def corpus(seed: int = CORPUS_SEED, chains: int = CORPUS_CHAINS) -> list[str]:
     return texts
 
 
+# The family's vocabulary, learnt once and shipped: every checkpoint's embedding rows are indexed by
+# it, so it must not move when the corpus does (a new PRM rationale format would otherwise change
+# the merges and orphan the policy). Real families work the same way: Qwen2's BPE is fixed, and
+# every model built on it reads the same ids.
+FROZEN = Path(str(resources.files("tts") / "assets" / "tokenizer" / "bpe.json"))
+
+
 @lru_cache(maxsize=1)
 def bpe_vocab() -> tuple[dict[str, int], list[tuple[str, str]]]:
-    """(vocab, merges) of the family, learnt deterministically from ``corpus()``."""
+    """(vocab, merges) of the family: the frozen vocabulary shipped in ``tts/assets/tokenizer``."""
+    if not FROZEN.is_file():
+        raise FileNotFoundError(f"the family's BPE vocabulary is missing at {FROZEN}; learn one with "
+                                f"`tts train tokenizer --out {FROZEN}` (every shipped checkpoint must then be retrained)")
+    data = json.loads(FROZEN.read_text(encoding="utf-8"))
+    return data["vocab"], [tuple(m) for m in data["merges"]]
+
+
+def learn_bpe_vocab() -> tuple[dict[str, int], list[tuple[str, str]]]:
+    """(vocab, merges) learnt deterministically from ``corpus()``: how the frozen vocabulary was
+    made (``tts train tokenizer``)."""
     tok = _bpe_tokenizer()
     trainer = trainers.BpeTrainer(vocab_size=VOCAB_SIZE, min_frequency=2, show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), special_tokens=[])
@@ -75,6 +95,14 @@ def bpe_vocab() -> tuple[dict[str, int], list[tuple[str, str]]]:
     model = json.loads(tok.to_str())["model"]
     merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in model["merges"]]
     return _without_brace_words(model["vocab"], merges)
+
+
+def save_bpe_vocab(path: str | Path, vocab: dict[str, int], merges: list[tuple[str, str]]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"vocab": vocab, "merges": [list(m) for m in merges]}, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    return path
 
 
 def _without_brace_words(vocab: dict[str, int], merges: list[tuple[str, str]]):
