@@ -76,7 +76,7 @@ def evaluate_and_card(args: argparse.Namespace, cfg) -> None:
     print(format_table(table))
     command = (f"tts train policy --out {args.out} --seed {cfg.seed} --steps {cfg.steps} "
                f"--threads {cfg.threads} --evaluate")
-    card = write_policy_card(args.out, command, {"split": "test", "limit": limit, "backend": "hf", "samples": samples,
+    card = write_policy_card(args.out, command, {"split": "test", "backend": "hf", "samples": samples,
                                                  "temperature": temperature, "table": table})
     print(f"model card: {card}")
 

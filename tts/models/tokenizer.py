@@ -93,8 +93,13 @@ def learn_bpe_vocab() -> tuple[dict[str, int], list[tuple[str, str]]]:
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), special_tokens=[])
     tok.train_from_iterator(corpus(), trainer)
     model = json.loads(tok.to_str())["model"]
-    merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in model["merges"]]
-    return _without_brace_words(model["vocab"], merges)
+    return _without_brace_words(model["vocab"], merge_pairs(model["merges"]))
+
+
+def merge_pairs(merges: list) -> list[tuple[str, str]]:
+    """A ``tokenizer.json`` BPE model's merges as pairs (newer ``tokenizers`` write lists, older
+    ones ``"a b"`` strings)."""
+    return [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in merges]
 
 
 def save_bpe_vocab(path: str | Path, vocab: dict[str, int], merges: list[tuple[str, str]]) -> Path:
