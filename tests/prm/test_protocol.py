@@ -74,4 +74,19 @@ def test_prompt_matches_the_reference_byte_for_byte_on_an_r1_distill_template():
 
     prm._cache[key] = _Done(verification, 0.9)
     job = prm._job(("Start with 3. Add 4.", ("3 + 4 = 7", "7 * 2 = 14"), 0))
-    assert job.prompt + job.text == expected  # the old prompt had "<｜Assistant｜>" before this "<analyze>"
+    # The old prompt had "<｜Assistant｜>" before this "<analyze>"; the opening's trailing space
+    # is left to the model (P.healed), so the text it writes is the reference's.
+    assert job.prompt + job.text == expected.rstrip(" ")
+
+
+@pytest.mark.parametrize("opening", [P.ANALYZE_START.format(index=2), P.THINK_FINAL])
+def test_healed_opening_tokenises_as_a_prefix_of_the_written_text(opening):
+    """The prompt a verifier continues is, token for token, the start of the text it was trained
+    on: with the reference's trailing space it would end on a bare space token instead."""
+    tok = r1_distill_tokenizer()
+    written = opening + "After Add 48. the problem says Yes"
+    ids = tok(written, add_special_tokens=False).input_ids
+    healed = tok(P.healed(opening), add_special_tokens=False).input_ids
+    raw = tok(opening, add_special_tokens=False).input_ids
+    assert ids[: len(healed)] == healed
+    assert ids[: len(raw)] != raw

@@ -164,7 +164,7 @@ class GenerativePRM:
         earlier = [self._cache[(problem, steps[: i + 1], j)].text for i in range(len(steps) - 1)]
         chat = P.messages(problem, steps, earlier)
         prompt = P.render_chat(self.engine.tokenizer, chat)
-        return _Job(key, prompt, P.ANALYZE_START.format(index=len(steps)))
+        return _Job(key, prompt, P.healed(P.ANALYZE_START.format(index=len(steps))))
 
     def _complete(self, jobs: list[_Job], stop: tuple[str, ...], max_tokens: int | None = None,
                   logprobs: bool = False):

@@ -76,6 +76,16 @@ def render_chat(tokenizer, chat: list[dict[str, str]], generation_prompt: bool =
     return tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=generation_prompt)
 
 
+def healed(opening: str) -> str:
+    """A forced opening as the prompt ends it: without its trailing spaces, which the model writes.
+
+    Byte-level BPE in the Qwen2 family merges a space into the word after it (``: After`` is
+    ``:``, ``ĠAfter``), so a prompt that ends on the bare space token is a sequence the verifier
+    never met in training, and it answers it with junk (a digit, as after ``Add Ġ``). Leaving the
+    space to the model gives the same text on the tokens it was trained on."""
+    return opening.rstrip(" ")
+
+
 def critique_text(step: str, analysis: str) -> str:
     """The user turn that shows the policy the flagged paragraph and the PRM's analysis of it."""
     return f"{CRITIQUE}\n{step}\n\n{analysis}".rstrip()

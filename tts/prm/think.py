@@ -38,7 +38,9 @@ class ThinkPRM:
         self.top_logprobs = top_logprobs
         tok = engine.tokenizer
         self.good_id, self.bad_id = _verdict_ids(tok)
-        self.yes_id, self.no_id = P.token_id(tok, "Yes"), P.token_id(tok, "No")
+        # The final question is forced without its trailing space (P.healed), so the answer is
+        # the word with its space, as in training.
+        self.yes_id, self.no_id = P.token_id(tok, " Yes"), P.token_id(tok, " No")
         self._cache: dict[tuple[str, tuple[str, ...]], tuple[list[float], list[str], int, int]] = {}
 
     def _prompt(self, p: Prefix) -> str:
@@ -66,9 +68,10 @@ class ThinkPRM:
     def _run(self, todo: list[tuple[str, tuple[str, ...]]]) -> None:
         prompts = [self._prompt(Prefix(problem, steps)) for problem, steps in todo for _ in range(self.samples)]
         sampling = replace(self.sampling, max_tokens=self.max_tokens)
-        first = self.engine.complete(prompts, 1, sampling, stop=(P.THINK_FINAL,), top_logprobs=self.top_logprobs)
+        final_q = P.healed(P.THINK_FINAL)
+        first = self.engine.complete(prompts, 1, sampling, stop=(final_q,), top_logprobs=self.top_logprobs)
         texts = [c[0].text for c in first]
-        forced = [p + (t if t.endswith(P.THINK_FINAL) else t + "\n" + P.THINK_FINAL) for p, t in zip(prompts, texts, strict=True)]
+        forced = [p + (t if t.endswith(final_q) else t + "\n" + final_q) for p, t in zip(prompts, texts, strict=True)]
         final = self.engine.complete(forced, 1, replace(self.sampling, max_tokens=1), top_logprobs=self.top_logprobs)
         for i, (problem, steps) in enumerate(todo):
             per_sample, pt, gt = [], 0, 0
