@@ -45,3 +45,36 @@ def test_right_padding_needs_no_attention_mask_in_training():
     with_mask = weighted_loss(model(input_ids=ids, attention_mask=mask).logits, labels, weights)
     without = weighted_loss(model(input_ids=ids).logits, labels, weights)
     assert torch.allclose(with_mask, without, atol=1e-6)
+
+
+def test_operation_weight_marks_each_steps_operation_in_the_solution_only():
+    from dataclasses import replace
+
+    from tts.models.train_policy import OPERATION_WORDS
+
+    tok, cfg, _ = _tiny()
+    ids, mask, labels, weights = make_batch(np.random.default_rng(0), replace(cfg, op_weight=3.0), tok)
+    heavy = weights == 3.0
+    op_ids = {tok(w, add_special_tokens=False).input_ids[0] for w in OPERATION_WORDS}
+    assert (labels[heavy] != -100).all()  # the problem's operation words are read, not learnt
+    assert {int(t) for t in ids[heavy]} <= op_ids
+    for row in range(ids.shape[0]):  # every step names its operation, in words and as a sign
+        steps = tok.decode(ids[row][labels[row] != -100]).count("=")
+        assert int(heavy[row].sum()) >= steps
+
+
+def test_policy_card_reports_every_temperature(tmp_path):
+    import json
+    import shutil
+    from importlib.resources import files
+
+    from tts.models.card import write_policy_card
+
+    shipped = files("tts") / "assets" / "models" / "policy"
+    shutil.copy(shipped / "training.json", tmp_path / "training.json")
+    main = json.loads((shipped / "evaluation.json").read_text())
+    main = {k: v for k, v in main.items() if k != "other_temperatures"}
+    hot = main | {"temperature": 1.0}
+    card = write_policy_card(tmp_path, "tts train policy --out DIR --evaluate", main, [hot]).read_text()
+    assert "tts train policy --out DIR --evaluate" in card and "T=1.0, 16 samples: greedy" in card
+    assert json.loads((tmp_path / "evaluation.json").read_text())["other_temperatures"][0]["temperature"] == 1.0

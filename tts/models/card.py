@@ -49,8 +49,12 @@ FORMATS = {
   the user turn directly; `<verify>` with a Python block whose output is appended as `[Code Output]`;
   `<output>\\n**Judgement**: $\\boxed{Yes}$\\n</output>\\n`; reward p(Yes) / (p(Yes) + p(No)) at the
   judgement token. Trained in that inference layout (the current turn untagged).
+- One departure, in tokens only: the forced opening's trailing space is left to the model (the
+  prompt ends at `step by step:`), because byte-level BPE merges that space into the next word
+  (`ĠThe`), so a prompt ending on the bare space token is a sequence no training text contains.
+  The text is the reference's.
 - Checked against: the reference's code and its demo notebook's logged prompt; a test rebuilds that
-  prompt byte for byte (`tests/prm/test_protocol.py`).""",
+  prompt byte for byte, less that space (`tests/prm/test_protocol.py`).""",
     "dprm": """## Format copied: Qwen2.5-Math-PRM-7B
 
 - Tokens: Qwen2.5's, with `<extra_0>` (the step separator) where Qwen2.5 has `<|quad_end|>` (151651,
@@ -68,7 +72,8 @@ FORMATS = {
 }
 
 
-def write_policy_card(out_dir: str | Path, command: str, evaluation: dict) -> Path:
+def write_policy_card(out_dir: str | Path, command: str, evaluation: dict, others: list[dict] = ()) -> Path:
+    """``others``: evaluations of the same problems at other temperatures, summarised under the table."""
     out = Path(out_dir)
     training = json.loads((out / "training.json").read_text())
     cfg = training["config"]
@@ -95,7 +100,8 @@ must capture.
 
 Deterministic given `--seed` and `--threads` (CPU reductions depend on the thread count).
 Training: {cfg['steps']} steps of batch {cfg['batch_size']}, AdamW lr {cfg['lr']} with cosine decay,
-loss on solution tokens only; {training['train_seconds']:.0f} s on 2 CPU cores
+loss on solution tokens only, digits weighted x{cfg['digit_weight']:g} and the first token of each
+operation word (`Adding`, ` add`, ` +`, ...) x{cfg.get('op_weight', 1):g}; {training['train_seconds']:.0f} s on 2 CPU cores
 ({training['tokens_per_second']:,} tokens/s); final loss {training['final_loss']:.3f}.
 
 ## Measured accuracy (%)
@@ -106,14 +112,23 @@ Testbed split `{evaluation['split']}` ({evaluation['table'][-1]['problems']} pro
 `step_err` is the share of wrong steps among steps whose earlier steps were all right.
 
 {table}
-
+{_other_temperatures(others)}
 Load it with `AutoModelForCausalLM.from_pretrained`, `vllm.LLM(model=...)` or
 `python -m vllm.entrypoints.openai.api_server --model ...`; in tts it is the model named `tiny-policy`.
 """
     path = out / "README.md"
     path.write_text(text)
-    (out / "evaluation.json").write_text(json.dumps(evaluation, indent=2) + "\n")
+    (out / "evaluation.json").write_text(json.dumps(evaluation | ({"other_temperatures": list(others)} if others else {}), indent=2) + "\n")
     return path
+
+
+def _other_temperatures(others: list[dict]) -> str:
+    lines = []
+    for ev in others:
+        a, n = ev["table"][-1], ev["samples"]
+        lines.append(f"- T={ev['temperature']}, {n} samples: greedy {a['greedy']:.1f}, sampled {a['sampled']:.1f}, "
+                     f"maj@{n} {a[f'maj@{n}']:.1f}, pass@{n} {a[f'pass@{n}']:.1f}")
+    return "\nThe same problems at other temperatures (all operations):\n\n" + "\n".join(lines) + "\n" if lines else ""
 
 
 PRM_KINDS = {
