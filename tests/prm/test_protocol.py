@@ -84,7 +84,7 @@ def test_healed_opening_tokenises_as_a_prefix_of_the_written_text(opening):
     """The prompt a verifier continues is, token for token, the start of the text it was trained
     on: with the reference's trailing space it would end on a bare space token instead."""
     tok = r1_distill_tokenizer()
-    written = opening + "After Add 48. the problem says Yes"
+    written = opening + "The problem reads: Add 48. Multiply by 3. Yes"
     ids = tok(written, add_special_tokens=False).input_ids
     healed = tok(P.healed(opening), add_special_tokens=False).input_ids
     raw = tok(opening, add_special_tokens=False).input_ids

@@ -1,13 +1,16 @@
 """A deterministic writer of verifications for the arithmetic testbed, in the PRM protocols'
 formats: what a strong LLM would write for GenPRM's rationale synthesis, made exact.
 
-The check follows the problem, not only the step: the analysis quotes the problem's previous
-operation as an anchor, then the operation after it ("After Add 48. the problem says Multiply by
-3."), then the previous paragraph's result, and the code recomputes the expected value from those
-and compares it with the paragraph's claim (``print(85 * 3 == 254)``). A tiny model can copy (the
-anchor turns finding the right operation into copying what follows a quoted phrase); the code does
-the arithmetic. So a wrong operand, operation, carried value or final answer all print ``False``.
-(Without the anchor, the tiny verifier tended to copy the operand from the step under review.)
+The check follows the problem, not only the step: the analysis quotes the problem where the step
+under review sits, as one contiguous span, the previous operation and the one after it ("The
+problem reads: Add 48. Multiply by 3."), then the previous paragraph's result, and the code
+recomputes the expected value from those and compares it with the paragraph's claim
+(``print(85 * 3 == 254)``). So a wrong operand, operation, carried value or final answer all print
+``False``. The quote is contiguous because that is the copy a tiny model makes reliably: its first
+sentence repeats the previous verification's last quoted one, and from there every token is the
+one that follows in the problem. (Quoting the next operation on its own after "After X. the
+problem says" made it jump back into the problem mid-sentence, and on long problems it copied the
+wrong operand or phrase; without any quote it copied the operand of the step under review.)
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ def rationales(problem: str, steps: Sequence[str]) -> list[StepRationale]:
     out = []
     for t, step in enumerate(steps):
         phrase = phrases[min(t, len(phrases) - 1)]
-        said = f"After {anchors[min(t, len(anchors) - 2)]} the problem says {phrase}"
+        said = f"The problem reads: {anchors[min(t, len(anchors) - 2)]} {phrase}"
         claim = _claim(step)
         if claim is None:
             out.append(StepRationale(f"{said} The paragraph claims nothing.", "print(False)", "False", False))
