@@ -83,9 +83,11 @@ def test_a_prompts_samples_do_not_depend_on_its_batch(policy):
     policy.restart()
     batch = policy.generate([Prefix(p.problem) for p in reversed(PROBLEMS[:5])], 3, Sampling(temperature=1.0))
     assert [c.text for c in alone[0]] == [c.text for c in batch[-1]]
-    # Asking again for the same prompt draws new samples (its occurrence count moved on).
-    again = policy.generate([Prefix(PROBLEMS[0].problem)], 3, Sampling(temperature=1.0))
-    assert [c.text for c in again[0]] != [c.text for c in alone[0]]
+    # Asking again for the same prompts draws new samples (their occurrence counts moved on). Over
+    # five prompts: the shipped policy is sure enough of some first steps that three fresh
+    # samples of one prompt can all repeat.
+    again = policy.generate([Prefix(p.problem) for p in reversed(PROBLEMS[:5])], 3, Sampling(temperature=1.0))
+    assert [[c.text for c in row] for row in again] != [[c.text for c in row] for row in batch]
 
 
 def test_empty_and_bad_requests(policy):
