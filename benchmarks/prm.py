@@ -129,16 +129,17 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--skip-maj", action="store_true", help="leave out the Maj@4 rows (4x the time)")
     ap.add_argument("--only", choices=["processbench", "batching", "sandbox"], default=None)
+    ap.add_argument("--genprm", default="tiny-genprm", help="GenPRM checkpoint (shipped name or path), e.g. a previous one")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     print(json.dumps({"machine": platform.processor() or platform.machine(), "threads": args.threads,
                       "backend": args.backend, "torch": torch.__version__}))
-    engine = load_policy(args.backend, model="tiny-genprm", seed=0)
+    engine = load_policy(args.backend, model=args.genprm, seed=0)
     with SandboxPool(workers=2) as sandbox:
         if args.only in (None, "sandbox"):
             print(json.dumps({"sandbox": sandbox_rate(sandbox)}), flush=True)
         if args.only in (None, "batching"):
-            plain = load_policy(args.backend, model="tiny-genprm", seed=0, prefix_cache_gb=0) if args.backend == "hf" else engine
+            plain = load_policy(args.backend, model=args.genprm, seed=0, prefix_cache_gb=0) if args.backend == "hf" else engine
             print(json.dumps({"batching": batching(engine, plain, sandbox)}), flush=True)
             print(json.dumps({"frontier": frontier(engine, plain, sandbox)}), flush=True)
         if args.only in (None, "processbench"):

@@ -73,9 +73,9 @@ def evaluate_and_card(args: argparse.Namespace, cfg) -> None:
     policy = load_policy("hf", args.out, seed=0)
     samples, limit = 16, 200
     # The table at T=0.8; T=1.0 beside it, where pass@16 (the headroom search can use) is higher.
-    evaluations = []
+    problems, evaluations = testbed_split("test", limit=limit), []
     for temperature in (0.8, 1.0):
-        table = evaluate_policy(policy, testbed_split("test", limit=limit), samples=samples, temperature=temperature)
+        table = evaluate_policy(policy, problems, samples=samples, temperature=temperature)
         print(f"T={temperature}\n{format_table(table)}")
         evaluations.append({"split": "test", "backend": "hf", "samples": samples, "temperature": temperature, "table": table})
     command = (f"tts train policy --out DIR --seed {cfg.seed} --steps {cfg.steps} "
