@@ -60,7 +60,7 @@ def test_a_list_of_grids_runs_each_and_the_main_job_pools_its_sampling_strategie
     assert [c.overrides for c in cells] == [
         ["strategy=pool", "n=16"], ["strategy=beam", "n=4"], ["strategy=beam", "n=16"],
         ["strategy=particle_filter", "n=4"], ["strategy=particle_filter", "n=16"]]
-    assert cells[0].config.dataset.limit == 64
+    assert cells[0].config.dataset.limit == 20
     # A command-line sweep replaces the axis in every sub-grid; cells they share run once.
     _, cells = compose_cells(["experiment=main", "n=8,16"])
     assert len(cells) == 3 * 2
